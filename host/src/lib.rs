@@ -1,0 +1,5 @@
+//! Sluice: a multi-tenant log stream processor whose processing steps are
+//! sandboxed WebAssembly plugins. See `ARCHITECTURE.md` for the map.
+
+pub mod runtime;
+pub mod telemetry;

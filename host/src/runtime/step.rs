@@ -1,0 +1,396 @@
+//! Runs batches through one plugin for one (tenant, step), and turns every
+//! kind of plugin failure into per-event outcomes:
+//!
+//! - a fault (trap, timeout, memory cap, invalid output) discards the
+//!   instance, and the batch is split in halves and retried until the
+//!   offending events are isolated; only they fail, the rest go on;
+//! - recovery has a budget of faulting calls per batch, so a plugin that
+//!   fails on everything cannot hold a worker for long;
+//! - repeated faults open the step's circuit breaker for this tenant, and
+//!   while it is open events are skipped past the step or dead-lettered, as
+//!   the step's limits say.
+
+use std::ops::Range;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::bindings::{Alert, Event, FingerprintMerge, InitContext, Outcome};
+use super::breaker::{Breaker, Transition};
+use super::engine::{CompiledPlugin, PluginRuntime};
+use super::error::{Failure, Fault, InitError};
+use super::instance::PluginInstance;
+use super::limits::{QuarantinePolicy, StepLimits};
+use super::validate;
+use crate::telemetry::{
+    self, AlertsCapped, PluginBatchProcessed, PluginFaulted, StepQuarantined, StepReleased,
+};
+
+/// What happened to one event in one step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepOutcome {
+    /// Goes on unchanged.
+    Pass,
+    /// Goes on, replaced by this event.
+    Keep(Event),
+    /// Removed on purpose by the plugin.
+    Drop,
+    /// Becomes a dead letter for this reason.
+    Failed(Failure),
+}
+
+/// The result of one batch through one step.
+#[derive(Debug, Default)]
+pub struct StepOutput {
+    /// One outcome per input event, in input order.
+    pub outcomes: Vec<StepOutcome>,
+    /// Alerts the plugin raised.
+    pub alerts: Vec<Alert>,
+    /// Fingerprint merges the plugin reported.
+    pub merges: Vec<FingerprintMerge>,
+    /// Faults met on the way (each already handled).
+    pub faults: Vec<Fault>,
+}
+
+/// One plugin serving one (tenant, step), with its fault handling.
+pub struct StepRunner {
+    runtime: Arc<PluginRuntime>,
+    plugin: Arc<CompiledPlugin>,
+    context: InitContext,
+    config_json: String,
+    limits: StepLimits,
+    instance: Option<PluginInstance>,
+    breaker: Breaker,
+    capture_logs: bool,
+}
+
+impl StepRunner {
+    /// Start the step: its first instance is built now, so a bad config is
+    /// reported at load time, not on the first event.
+    pub fn new(
+        runtime: Arc<PluginRuntime>,
+        plugin: Arc<CompiledPlugin>,
+        context: InitContext,
+        config_json: String,
+        limits: StepLimits,
+    ) -> Result<Self, InitError> {
+        Self::build(runtime, plugin, context, config_json, limits, false)
+    }
+
+    /// Like [`Self::new`], but keeps the plugin's log lines for
+    /// [`Self::take_logs`] (used by `sluice plugin test`).
+    pub fn with_captured_logs(
+        runtime: Arc<PluginRuntime>,
+        plugin: Arc<CompiledPlugin>,
+        context: InitContext,
+        config_json: String,
+        limits: StepLimits,
+    ) -> Result<Self, InitError> {
+        Self::build(runtime, plugin, context, config_json, limits, true)
+    }
+
+    fn build(
+        runtime: Arc<PluginRuntime>,
+        plugin: Arc<CompiledPlugin>,
+        context: InitContext,
+        config_json: String,
+        limits: StepLimits,
+        capture_logs: bool,
+    ) -> Result<Self, InitError> {
+        let instance = PluginInstance::start(
+            &runtime,
+            plugin.clone(),
+            &context,
+            &config_json,
+            &limits,
+            capture_logs,
+        )?;
+        Ok(Self {
+            breaker: Breaker::new(limits.faults_per_minute, limits.cooldown),
+            runtime,
+            plugin,
+            context,
+            config_json,
+            limits,
+            instance: Some(instance),
+            capture_logs,
+        })
+    }
+
+    /// The plugin this step runs.
+    pub fn plugin(&self) -> &Arc<CompiledPlugin> {
+        &self.plugin
+    }
+
+    /// Whether the step is currently quarantined for its tenant.
+    pub fn is_quarantined(&self) -> bool {
+        self.breaker.is_open()
+    }
+
+    /// Log lines the plugin wrote (only with captured logs).
+    pub fn take_logs(&mut self) -> Vec<(super::bindings::LogLevel, String)> {
+        self.instance
+            .as_mut()
+            .map(PluginInstance::take_logs)
+            .unwrap_or_default()
+    }
+
+    /// Run one batch. Never fails as a whole: every event gets an outcome.
+    pub fn run(&mut self, batch: &[Event]) -> StepOutput {
+        let mut output = StepOutput {
+            outcomes: vec![StepOutcome::Pass; batch.len()],
+            ..StepOutput::default()
+        };
+        if batch.is_empty() {
+            return output;
+        }
+        if self.quarantined_now() {
+            let outcome = match self.limits.quarantine {
+                QuarantinePolicy::Skip => StepOutcome::Pass,
+                QuarantinePolicy::DeadLetter => StepOutcome::Failed(Failure::Quarantined),
+            };
+            output.outcomes.fill(outcome);
+            return output;
+        }
+        let started = Instant::now();
+        let mut budget = RecoveryBudget::for_batch(batch.len());
+        self.run_range(batch, 0..batch.len(), &mut output, &mut budget);
+        if let Some(last) = output.faults.last().cloned() {
+            self.record_fault(&last);
+        }
+        telemetry::emit(PluginBatchProcessed {
+            step: &self.context.step,
+            plugin: &self.plugin.info.name,
+            events: batch.len(),
+            elapsed: started.elapsed(),
+        });
+        output
+    }
+
+    /// Let the plugin close its windows; a fault here only rebuilds the instance.
+    pub fn tick(&mut self, now_ns: i64) -> Vec<Alert> {
+        if self.quarantined_now() {
+            return Vec::new();
+        }
+        let Some(instance) = self.instance_or_restart() else {
+            return Vec::new();
+        };
+        match instance.tick(now_ns) {
+            Ok(mut alerts) => {
+                self.cap_alerts(&mut alerts);
+                alerts
+            }
+            Err(fault) => {
+                self.instance = None;
+                self.emit_fault(&fault);
+                self.record_fault(&fault);
+                Vec::new()
+            }
+        }
+    }
+
+    fn run_range(
+        &mut self,
+        batch: &[Event],
+        range: Range<usize>,
+        output: &mut StepOutput,
+        budget: &mut RecoveryBudget,
+    ) {
+        if let Some(fault) = budget.exhausted_by() {
+            for outcome in &mut output.outcomes[range] {
+                *outcome = StepOutcome::Failed(Failure::Unisolated(fault.clone()));
+            }
+            return;
+        }
+        let events = &batch[range.clone()];
+        let deadline = budget.deadline_for(self.limits.deadline, events.len(), batch.len());
+        let result = match self.instance_or_restart() {
+            Some(instance) => instance.process_within(events, deadline),
+            None => Err(Fault::Trap {
+                message: "instance could not be restarted".to_owned(),
+            }),
+        };
+        let result = result.and_then(|result| {
+            validate::check_batch(&result, events.len())
+                .map(|()| result)
+                .map_err(|message| Fault::InvalidOutput { message })
+        });
+        match result {
+            Ok(mut result) => {
+                for (offset, outcome) in result.outcomes.into_iter().enumerate() {
+                    let index = range.start + offset;
+                    output.outcomes[index] = match outcome {
+                        Outcome::Pass => StepOutcome::Pass,
+                        Outcome::Keep(changed) => {
+                            match validate::check_event(&batch[index], &changed) {
+                                Ok(()) => StepOutcome::Keep(changed),
+                                Err(why) => StepOutcome::Failed(Failure::InvalidEvent(why)),
+                            }
+                        }
+                        Outcome::Drop => StepOutcome::Drop,
+                        Outcome::Fail(reason) => StepOutcome::Failed(Failure::Rejected(reason)),
+                    };
+                }
+                self.cap_alerts(&mut result.alerts);
+                output.alerts.append(&mut result.alerts);
+                output.merges.append(&mut result.merges);
+            }
+            Err(fault) => {
+                self.instance = None;
+                self.emit_fault(&fault);
+                budget.spend(&fault);
+                output.faults.push(fault.clone());
+                if range.len() == 1 {
+                    output.outcomes[range.start] = StepOutcome::Failed(Failure::Fault(fault));
+                } else {
+                    let middle = range.start + range.len() / 2;
+                    self.run_range(batch, range.start..middle, output, budget);
+                    self.run_range(batch, middle..range.end, output, budget);
+                }
+            }
+        }
+    }
+
+    /// The live instance, rebuilding it after a fault.
+    fn instance_or_restart(&mut self) -> Option<&mut PluginInstance> {
+        if self.instance.is_none() {
+            match PluginInstance::start(
+                &self.runtime,
+                self.plugin.clone(),
+                &self.context,
+                &self.config_json,
+                &self.limits,
+                self.capture_logs,
+            ) {
+                Ok(instance) => self.instance = Some(instance),
+                Err(error) => {
+                    tracing::error!(tenant = %self.context.tenant, step = %self.context.step, %error, "cannot restart plugin instance");
+                    return None;
+                }
+            }
+        }
+        self.instance.as_mut()
+    }
+
+    fn quarantined_now(&mut self) -> bool {
+        let (open, transition) = self.breaker.check(Instant::now());
+        if transition == Transition::Closed {
+            telemetry::emit(StepReleased {
+                tenant: &self.context.tenant,
+                step: &self.context.step,
+                plugin: &self.plugin.label(),
+            });
+        }
+        open
+    }
+
+    fn record_fault(&mut self, fault: &Fault) {
+        if self.breaker.record_fault(Instant::now()) == Transition::Opened {
+            telemetry::emit(StepQuarantined {
+                tenant: &self.context.tenant,
+                step: &self.context.step,
+                plugin: &self.plugin.label(),
+                last_fault: fault,
+                cooldown: self.limits.cooldown,
+                policy: self.limits.quarantine,
+            });
+        }
+    }
+
+    fn emit_fault(&self, fault: &Fault) {
+        telemetry::emit(PluginFaulted {
+            tenant: &self.context.tenant,
+            step: &self.context.step,
+            plugin: &self.plugin.label(),
+            fault,
+        });
+    }
+
+    fn cap_alerts(&self, alerts: &mut Vec<Alert>) {
+        let cut = validate::cap_alerts(alerts);
+        if cut > 0 {
+            telemetry::emit(AlertsCapped {
+                tenant: &self.context.tenant,
+                step: &self.context.step,
+                cut,
+            });
+        }
+    }
+}
+
+/// How much recovering one batch may cost. Isolating one bad event in a
+/// batch of n takes about log2(n) faulting calls, so the budget allows a few
+/// bad events; past it the events not yet isolated fail wholesale. While
+/// recovering, a sub-batch gets a share of the deadline proportional to its
+/// size (at least a tenth, and the whole deadline for a single event), so a
+/// plugin that loops on everything costs a few deadlines per batch, not
+/// hundreds.
+struct RecoveryBudget {
+    remaining: usize,
+    last: Option<Fault>,
+}
+
+impl RecoveryBudget {
+    fn for_batch(len: usize) -> Self {
+        let depth = usize::BITS - len.max(1).leading_zeros();
+        Self {
+            remaining: 2 * depth as usize + 4,
+            last: None,
+        }
+    }
+
+    fn deadline_for(&self, full: Duration, len: usize, batch: usize) -> Duration {
+        if self.last.is_none() || len <= 1 || batch == 0 {
+            return full;
+        }
+        let share = full.mul_f64(len as f64 / batch as f64);
+        share.max(full / 10)
+    }
+
+    fn spend(&mut self, fault: &Fault) {
+        self.remaining = self.remaining.saturating_sub(1);
+        self.last = Some(fault.clone());
+    }
+
+    fn exhausted_by(&self) -> Option<&Fault> {
+        if self.remaining == 0 {
+            self.last.as_ref()
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovery_budget_grows_with_log_of_batch() {
+        assert_eq!(RecoveryBudget::for_batch(1).remaining, 6);
+        assert_eq!(RecoveryBudget::for_batch(1024).remaining, 26);
+        let mut budget = RecoveryBudget::for_batch(1);
+        let fault = Fault::StackOverflow;
+        for _ in 0..6 {
+            assert!(budget.exhausted_by().is_none());
+            budget.spend(&fault);
+        }
+        assert_eq!(budget.exhausted_by(), Some(&fault));
+    }
+
+    #[test]
+    fn sub_batches_get_a_share_of_the_deadline_only_while_recovering() {
+        let full = Duration::from_millis(100);
+        let mut budget = RecoveryBudget::for_batch(1024);
+        assert_eq!(budget.deadline_for(full, 512, 1024), full);
+        budget.spend(&Fault::Timeout { deadline: full });
+        assert_eq!(
+            budget.deadline_for(full, 512, 1024),
+            Duration::from_millis(50)
+        );
+        assert_eq!(
+            budget.deadline_for(full, 8, 1024),
+            Duration::from_millis(10)
+        );
+        assert_eq!(budget.deadline_for(full, 1, 1024), full);
+    }
+}
