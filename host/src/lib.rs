@@ -1,5 +1,7 @@
 //! Sluice: a multi-tenant log stream processor whose processing steps are
 //! sandboxed WebAssembly plugins. See `ARCHITECTURE.md` for the map.
 
+pub mod cli;
+pub mod event;
 pub mod runtime;
 pub mod telemetry;

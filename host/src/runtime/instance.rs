@@ -174,7 +174,7 @@ fn classify(error: wasmtime::Error, state: &HostState, deadline: Duration) -> Fa
         Some(trap) => match panic_message(&stderr) {
             Some(message) => Fault::Panic { message },
             None => Fault::Trap {
-                message: trap.to_string(),
+                message: describe_trap(trap),
             },
         },
         None => match error.downcast_ref::<wasmtime_wasi::I32Exit>() {
@@ -185,6 +185,19 @@ fn classify(error: wasmtime::Error, state: &HostState, deadline: Duration) -> Fa
                 message: format!("{error:#}"),
             },
         },
+    }
+}
+
+/// The trap in words an operator can act on. Rust plugins keep most of
+/// their stack in linear memory, so overflowing it shows up as an
+/// out-of-bounds access rather than as wasmtime's stack-overflow trap.
+fn describe_trap(trap: Trap) -> String {
+    match trap {
+        Trap::MemoryOutOfBounds => {
+            "out of bounds memory access (a stray pointer, or a stack overflow in the plugin's own stack)".to_owned()
+        }
+        Trap::UnreachableCodeReached => "aborted (wasm `unreachable` executed)".to_owned(),
+        other => other.to_string(),
     }
 }
 

@@ -18,3 +18,15 @@ pub trait InternalEvent {
 pub fn emit(event: impl InternalEvent) {
     event.emit();
 }
+
+/// Log to stderr, filtered by `RUST_LOG` (default: info for Sluice, warn
+/// for dependencies).
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn,sluice=info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -22,7 +22,7 @@ use syn::{FnArg, ItemFn, ReturnType, Type, parse_macro_input};
 pub fn plugin(attr: TokenStream, item: TokenStream) -> TokenStream {
     if !attr.is_empty() {
         let attr = proc_macro2::TokenStream::from(attr);
-        return syn::Error::new(attr.span(), "#[plugin] takes no arguments")
+        return syn::Error::new_spanned(attr, "#[plugin] takes no arguments")
             .to_compile_error()
             .into();
     }
@@ -39,22 +39,22 @@ pub fn plugin(attr: TokenStream, item: TokenStream) -> TokenStream {
 fn expand(function: &ItemFn) -> syn::Result<proc_macro2::TokenStream> {
     let sig = &function.sig;
     if let Some(asyncness) = sig.asyncness {
-        return Err(syn::Error::new(
-            asyncness.span(),
+        return Err(syn::Error::new_spanned(
+            asyncness,
             "a plugin function cannot be async: the host calls it synchronously",
         ));
     }
     if !sig.generics.params.is_empty() {
-        return Err(syn::Error::new(
-            sig.generics.span(),
+        return Err(syn::Error::new_spanned(
+            &sig.generics,
             "a plugin function cannot be generic",
         ));
     }
     let output = match &sig.output {
         ReturnType::Type(_, ty) => ty,
         ReturnType::Default => {
-            return Err(syn::Error::new(
-                sig.span(),
+            return Err(syn::Error::new_spanned(
+                sig,
                 "a plugin function returns `Result<Outcome, PluginError>`",
             ));
         }
@@ -65,15 +65,15 @@ fn expand(function: &ItemFn) -> syn::Result<proc_macro2::TokenStream> {
         [event] => (typed_arg(event)?, None),
         [event, config] => (typed_arg(event)?, Some(typed_arg(config)?)),
         _ => {
-            return Err(syn::Error::new(
-                sig.inputs.span(),
+            return Err(syn::Error::new_spanned(
+                &sig.inputs,
                 "a plugin function takes `event: Event` and optionally `config: &YourConfig`",
             ));
         }
     };
     if let Type::Reference(reference) = event_ty {
-        return Err(syn::Error::new(
-            reference.span(),
+        return Err(syn::Error::new_spanned(
+            reference,
             "take the event by value (`event: Event`) and return it in `Outcome::Keep` when changed",
         ));
     }
@@ -83,8 +83,8 @@ fn expand(function: &ItemFn) -> syn::Result<proc_macro2::TokenStream> {
             Some(&*reference.elem)
         }
         Some(other) => {
-            return Err(syn::Error::new(
-                other.span(),
+            return Err(syn::Error::new_spanned(
+                other,
                 "take the config by shared reference: `config: &YourConfig`",
             ));
         }
@@ -101,11 +101,11 @@ fn expand(function: &ItemFn) -> syn::Result<proc_macro2::TokenStream> {
     let (config_type, call) = match config_inner {
         Some(inner) => (
             quote_spanned! {inner.span()=> #inner},
-            quote! { #name(event, &self.0) },
+            quote_spanned! {output.span()=> #name(event, &self.0) },
         ),
         None => (
             quote! { ::sluice_plugin_sdk::NoConfig },
-            quote! { { let _ = &self.0; #name(event) } },
+            quote_spanned! {output.span()=> { let _ = &self.0; #name(event) } },
         ),
     };
 
@@ -117,7 +117,8 @@ fn expand(function: &ItemFn) -> syn::Result<proc_macro2::TokenStream> {
 
         /// The plugin `#[plugin]` made of this crate's function; run it
         /// natively with `sluice_plugin_sdk::testing::Harness::<SluicePlugin>`.
-        pub struct SluicePlugin(#config_type);
+        #[allow(dead_code)]
+        pub(crate) struct SluicePlugin(#config_type);
 
         impl ::sluice_plugin_sdk::Plugin for SluicePlugin {
             type Config = #config_type;
@@ -145,8 +146,8 @@ fn expand(function: &ItemFn) -> syn::Result<proc_macro2::TokenStream> {
 fn typed_arg(arg: &FnArg) -> syn::Result<&Type> {
     match arg {
         FnArg::Typed(pat) => Ok(&pat.ty),
-        FnArg::Receiver(receiver) => Err(syn::Error::new(
-            receiver.span(),
+        FnArg::Receiver(receiver) => Err(syn::Error::new_spanned(
+            receiver,
             "a plugin function is a free function, not a method; implement `Plugin` for state",
         )),
     }

@@ -1,0 +1,8 @@
+use sluice_plugin_sdk::{plugin, Event};
+
+#[plugin]
+fn process(event: Event) {
+    let _ = event;
+}
+
+fn main() {}

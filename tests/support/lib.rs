@@ -1,0 +1,72 @@
+//! Shared helpers for the end-to-end tests: where the built plugins are,
+//! and small builders.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use sluice::runtime::{Event, PluginRuntime, RuntimeOptions};
+
+/// The workspace root.
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(".."))
+}
+
+/// A component built by `cargo xtask plugins`: `plugin("normalize")` or
+/// `plugin("fixtures/testkit")`. Panics with the fix when it is missing.
+pub fn plugin(name: &str) -> PathBuf {
+    let dir = std::env::var_os("SLUICE_PLUGIN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target/plugins"));
+    let path = dir.join(format!("{name}.wasm"));
+    assert!(
+        path.exists(),
+        "{} is missing: build the plugins first with `cargo xtask plugins` (or run the suite with `cargo xtask test`)",
+        path.display()
+    );
+    path
+}
+
+/// A runtime with default options.
+pub fn runtime() -> Arc<PluginRuntime> {
+    Arc::new(PluginRuntime::new(RuntimeOptions::default()).expect("runtime"))
+}
+
+/// An event for tenant `tenant` with id `id` and this message.
+pub fn event(tenant: &str, id: &str, message: &str) -> Event {
+    Event {
+        id: id.to_owned(),
+        tenant: tenant.to_owned(),
+        project: None,
+        received_ns: 1_735_689_600_000_000_000,
+        timestamp_ns: None,
+        service: None,
+        level: None,
+        message: message.to_owned(),
+        attributes: Vec::new(),
+        raw: None,
+        fingerprint: None,
+        template: None,
+    }
+}
+
+/// Events `e0..en` for `tenant`, with `messages[i]` as message.
+pub fn events(tenant: &str, messages: &[&str]) -> Vec<Event> {
+    messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| event(tenant, &format!("e{i}"), m))
+        .collect()
+}
+
+/// Resident set size of this process in bytes (Linux).
+pub fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(0, |kib| kib * 1024)
+}
