@@ -1,7 +1,217 @@
-//! Placeholder until the standard plugin lands.
-use sluice_plugin_sdk::{Event, Outcome, PluginError, plugin};
+//! `normalize`: any payload in, one structured event out.
+//!
+//! Ingest hands every event over with the payload in `raw` (a JSON object as
+//! text, or one text line). This step tries the configured formats in order
+//! — tenant patterns, JSON, syslog, access log, logfmt, plain text by
+//! default — and fills `timestamp_ns`, `service`, `level`, `message`,
+//! `project` and `attributes` from the first that recognises the payload.
+//! Each built-in format rejects a payload by its first bytes, so trying them
+//! in turn costs little; everything configurable is compiled once in `new`.
+//!
+//! Events without `raw` are already structured: they pass untouched, except
+//! that a missing timestamp becomes the received time and static fields are
+//! added, so that every event leaving this step has a time.
 
-#[plugin]
-fn process(_event: Event) -> Result<Outcome, PluginError> {
-    Ok(Outcome::Pass)
+mod access;
+mod config;
+mod grok;
+mod json;
+mod level;
+mod logfmt;
+mod patterns;
+mod record;
+mod syslog;
+mod text;
+mod time;
+
+use regex::CaptureLocations;
+use sluice_plugin_sdk::{
+    Attribute, ConfigError, Event, InitContext, Outcome, Output, Plugin, PluginError, Value,
+    export_plugin,
+};
+
+pub use config::{Config, FieldType, Format, OnUnparsed};
+pub use level::parse_level;
+
+use config::{Role, Settings};
+use record::{Ctx, Message, PARSE_ERROR, Record};
+use time::TimeCtx;
+
+/// The plugin: compiled settings plus scratch space reused across events.
+pub struct Normalize {
+    settings: Settings,
+    /// Capture storage, one per tenant pattern.
+    locations: Vec<CaptureLocations>,
+    record: Record,
+    path: String,
 }
+
+/// Why no format took a payload.
+enum Unparsed {
+    /// A format recognised the payload's shape but not its content.
+    Malformed(String),
+    /// No enabled format recognised it.
+    NoMatch,
+}
+
+impl Plugin for Normalize {
+    type Config = Config;
+
+    fn new(config: Config, _context: &InitContext) -> Result<Self, ConfigError> {
+        let settings = Settings::compile(config)?;
+        let locations = settings.patterns.iter().map(|p| p.locations()).collect();
+        Ok(Self {
+            settings,
+            locations,
+            record: Record::default(),
+            path: String::new(),
+        })
+    }
+
+    fn process(&mut self, mut event: Event, _out: &mut Output) -> Result<Outcome, PluginError> {
+        let Some(mut raw) = event.raw.take() else {
+            return Ok(self.structured(event));
+        };
+        let ctx = Ctx {
+            settings: &self.settings,
+            time: TimeCtx {
+                received_ns: event.received_ns,
+                default_offset_s: self.settings.default_offset_s,
+            },
+            timestamp_format: None,
+        };
+        let line = raw.trim_end_matches(['\n', '\r']);
+        let rec = &mut self.record;
+        rec.clear();
+        let parsed = parse(line, rec, &ctx, &mut self.locations, &mut self.path);
+        if let Err(why) = parsed {
+            let reason = match why {
+                Unparsed::Malformed(reason) => reason,
+                Unparsed::NoMatch => no_match_reason(&self.settings),
+            };
+            if self.settings.on_unparsed == OnUnparsed::DeadLetter {
+                return Err(PluginError::msg(format!("normalize: {reason}")));
+            }
+            rec.clear();
+            rec.message = Message::Span(0, line.len());
+            rec.attributes.push(Attribute {
+                key: PARSE_ERROR.to_owned(),
+                value: Value::Text(reason),
+            });
+        }
+        event.message = match std::mem::take(&mut rec.message) {
+            Message::None => String::new(),
+            Message::Owned(text) => text,
+            Message::Span(start, end) if self.settings.keep_raw => raw[start..end].to_owned(),
+            Message::Span(start, end) => {
+                // Reuse the payload's buffer for the message: no copy.
+                raw.truncate(end);
+                raw.drain(..start);
+                std::mem::take(&mut raw)
+            }
+        };
+        event.level = rec.level.or(event.level);
+        event.timestamp_ns = rec
+            .timestamp_ns
+            .or(event.timestamp_ns)
+            .or(Some(event.received_ns));
+        if let Some(service) = rec.service.take() {
+            event.service = Some(service);
+        }
+        if let Some(project) = rec.project.take() {
+            event.project = Some(project);
+        }
+        event.attributes.append(&mut rec.attributes);
+        self.add_statics(&mut event);
+        if self.settings.keep_raw {
+            event.raw = Some(raw);
+        }
+        Ok(Outcome::Keep(event))
+    }
+}
+
+impl Normalize {
+    /// An event that arrived structured: fill a missing time and the static
+    /// fields, and pass it without copying when there is nothing to do.
+    fn structured(&self, mut event: Event) -> Outcome {
+        let needs_time = event.timestamp_ns.is_none();
+        let s = &self.settings;
+        if !needs_time && s.static_attrs.is_empty() && s.static_roles.is_empty() {
+            return Outcome::Pass;
+        }
+        if needs_time {
+            event.timestamp_ns = Some(event.received_ns);
+        }
+        self.add_statics(&mut event);
+        Outcome::Keep(event)
+    }
+
+    /// Static fields, never overriding what the payload said.
+    fn add_statics(&self, event: &mut Event) {
+        for (key, value) in &self.settings.static_attrs {
+            if !event.attributes.iter().any(|a| &a.key == key) {
+                event.attributes.push(Attribute {
+                    key: key.clone(),
+                    value: value.clone(),
+                });
+            }
+        }
+        for (role, text) in &self.settings.static_roles {
+            match role {
+                Role::Service if event.service.is_none() => event.service = Some(text.clone()),
+                Role::Project if event.project.is_none() => event.project = Some(text.clone()),
+                Role::Level if event.level.is_none() => event.level = parse_level(text),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Try the formats in order.
+fn parse(
+    line: &str,
+    rec: &mut Record,
+    ctx: &Ctx<'_>,
+    locations: &mut [CaptureLocations],
+    path: &mut String,
+) -> Result<(), Unparsed> {
+    for format in &ctx.settings.formats {
+        let ok = match format {
+            Format::Patterns => ctx
+                .settings
+                .patterns
+                .iter()
+                .zip(locations.iter_mut())
+                .any(|(pattern, locs)| pattern.apply(line, locs, rec, ctx)),
+            Format::Json => match json::parse(line, rec, ctx, path) {
+                json::JsonOutcome::NotJson => false,
+                json::JsonOutcome::Parsed => true,
+                // A payload shaped like JSON is JSON: report the error
+                // rather than let the text format swallow it.
+                json::JsonOutcome::Malformed(reason) => return Err(Unparsed::Malformed(reason)),
+            },
+            Format::Syslog => syslog::parse(line, rec, ctx),
+            Format::Access => access::parse(line, rec, ctx),
+            Format::Logfmt => logfmt::parse(line, rec, ctx),
+            Format::Text => {
+                text::parse(line, rec, ctx);
+                true
+            }
+        };
+        if ok {
+            return Ok(());
+        }
+        rec.clear();
+    }
+    Err(Unparsed::NoMatch)
+}
+
+fn no_match_reason(settings: &Settings) -> String {
+    let tried: Vec<&str> = settings.formats.iter().map(|f| f.name()).collect();
+    format!("no format matched (tried {})", tried.join(", "))
+}
+
+export_plugin!(Normalize);
+
+#[cfg(test)]
+mod tests;
