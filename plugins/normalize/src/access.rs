@@ -187,7 +187,9 @@ fn request_parts(request: &str, escaped: bool, rec: &mut Record, ctx: &Ctx<'_>) 
     }
 }
 
-/// Undo `\"`, `\\` and `\xHH` (nginx) escapes.
+/// Undo `\"` and `\\`, and `\xHH` escapes of ASCII bytes (nginx writes
+/// `"` as `\x22`). Escapes of other bytes stay as written: Apache escapes
+/// bytes that are not text, and decoding them would not give valid UTF-8.
 fn unescape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
@@ -200,17 +202,12 @@ fn unescape(s: &str) -> String {
         {
             out.push(char::from(byte));
             rest = &after[3..];
-            continue;
-        }
-        match after.chars().next() {
-            Some(c) => {
-                out.push(c);
-                rest = &after[c.len_utf8()..];
-            }
-            None => {
-                out.push('\\');
-                rest = "";
-            }
+        } else if let Some(c @ ('"' | '\\')) = after.chars().next() {
+            out.push(c);
+            rest = &after[1..];
+        } else {
+            out.push('\\');
+            rest = after;
         }
     }
     out.push_str(rest);
@@ -224,6 +221,7 @@ mod tests {
     #[test]
     fn escapes() {
         assert_eq!(unescape(r#"a \"b\" \\ \x22c\x22"#), r#"a "b" \ "c""#);
+        assert_eq!(unescape(r"http://\xe4\xe5.x/\n"), r"http://\xe4\xe5.x/\n");
         assert_eq!(unescape("trailing\\"), "trailing\\");
     }
 

@@ -102,9 +102,14 @@ impl Plugin for Normalize {
         event.message = match std::mem::take(&mut rec.message) {
             Message::None => String::new(),
             Message::Owned(text) => text,
-            Message::Span(start, end) if self.settings.keep_raw => raw[start..end].to_owned(),
+            // Whitespace around a message cut from a line is layout, not text.
+            Message::Span(start, end) if self.settings.keep_raw => {
+                raw[start..end].trim().to_owned()
+            }
             Message::Span(start, end) => {
-                // Reuse the payload's buffer for the message: no copy.
+                let text = &raw[start..end];
+                let start = start + (text.len() - text.trim_start().len());
+                let end = start + text.trim().len();
                 raw.truncate(end);
                 raw.drain(..start);
                 std::mem::take(&mut raw)
