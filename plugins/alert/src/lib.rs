@@ -35,6 +35,17 @@ pub struct AlertPlugin {
 }
 
 impl AlertPlugin {
+    /// Judge one event without taking it: what `process` does, minus
+    /// dropping the event (lets benchmarks time the rules alone).
+    #[inline]
+    pub fn observe(&mut self, event: &Event, out: &mut Output) {
+        let time = event_time(event.timestamp_ns, event.received_ns);
+        self.clock.observe(time, event.received_ns);
+        for rule in &mut self.rules {
+            rule.observe(event, time, &self.clock, out);
+        }
+    }
+
     /// For each rule, its id and how many groups (or known fingerprints) it
     /// holds: memory is bounded by the rule's `max_groups` /
     /// `max_fingerprints`.
@@ -59,11 +70,7 @@ impl Plugin for AlertPlugin {
 
     #[inline]
     fn process(&mut self, event: Event, out: &mut Output) -> Result<Outcome, PluginError> {
-        let time = event_time(event.timestamp_ns, event.received_ns);
-        self.clock.observe(time, event.received_ns);
-        for rule in &mut self.rules {
-            rule.observe(&event, time, &self.clock, out);
-        }
+        self.observe(&event, out);
         Ok(Outcome::Pass)
     }
 

@@ -25,9 +25,11 @@ enum Var {
     Threshold,
     Level,
     Silent,
+    /// `event` or `events`, agreeing with the count.
+    Events,
 }
 
-const VARS: [(&str, Var); 13] = [
+const VARS: [(&str, Var); 14] = [
     ("rule", Var::Rule),
     ("severity", Var::Severity),
     ("count", Var::Count),
@@ -41,6 +43,7 @@ const VARS: [(&str, Var); 13] = [
     ("threshold", Var::Threshold),
     ("level", Var::Level),
     ("silent", Var::Silent),
+    ("events", Var::Events),
 ];
 
 #[derive(Debug)]
@@ -173,6 +176,7 @@ fn write_var(out: &mut String, var: Var, v: &Vars<'_>) {
             None => out.push_str(dash),
         },
         Var::Level => out.push_str(v.level.unwrap_or("any")),
+        Var::Events => out.push_str(if v.count == 1 { "event" } else { "events" }),
         Var::Silent => match v.silent_ns {
             Some(ns) => out.push_str(&format_ns(ns)),
             None => out.push_str(dash),
@@ -206,7 +210,7 @@ mod tests {
 
     #[test]
     fn fills_in_values() {
-        let title = Title::parse("{count} {level} events from {service} in {window}").unwrap();
+        let title = Title::parse("{count} {level} {events} from {service} in {window}").unwrap();
         let vars = Vars {
             count: 12,
             level: Some("error"),

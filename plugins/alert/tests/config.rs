@@ -19,7 +19,7 @@ fn the_default_rule_set_is_an_error_spike_fatal_threshold_and_new_error_fingerpr
     let alerts = run(&mut h, vec![ev("f", T0, "checkout", Level::Fatal)]);
     assert_eq!(keys(&alerts), ["fatal-events:checkout"]);
     assert_eq!(alerts[0].severity, Severity::Critical);
-    assert_eq!(alerts[0].title, "1 fatal events from checkout in 5m");
+    assert_eq!(alerts[0].title, "1 fatal event from checkout in 5m");
 }
 
 #[test]

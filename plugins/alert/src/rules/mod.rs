@@ -144,9 +144,9 @@ impl Rule {
 
 /// The default title of a rule without one.
 fn default_title(kind: &KindSpec, group_by: &GroupBy, matcher: &Matcher) -> String {
-    let events = match matcher.min_level() {
-        Some(_) => "{level} events",
-        None => "events",
+    let level = match matcher.min_level() {
+        Some(_) => "{level} ",
+        None => "",
     };
     let place = match group_by {
         GroupBy::Service => " from {service}".to_owned(),
@@ -159,9 +159,9 @@ fn default_title(kind: &KindSpec, group_by: &GroupBy, matcher: &Matcher) -> Stri
         GroupBy::None => String::new(),
     };
     match kind {
-        KindSpec::Threshold { .. } => format!("{{count}} {events}{place} in {{window}}"),
+        KindSpec::Threshold { .. } => format!("{{count}} {level}{{events}}{place} in {{window}}"),
         KindSpec::Spike { .. } => format!(
-            "Spike in {events}{place}: {{count}} in {{window}} (baseline {{baseline}} per {{window}})"
+            "Spike in {level}events{place}: {{count}} in {{window}} (baseline {{baseline}} per {{window}})"
         ),
         KindSpec::NewFingerprint { .. } => {
             let what = if matcher.min_level().is_some() {
@@ -171,7 +171,7 @@ fn default_title(kind: &KindSpec, group_by: &GroupBy, matcher: &Matcher) -> Stri
             };
             format!("New {what} from {{service}}: {{template}}")
         }
-        KindSpec::Absence { .. } => format!("No {events}{place} in the last {{window}}"),
+        KindSpec::Absence { .. } => format!("No {level}events{place} in the last {{window}}"),
     }
 }
 
