@@ -215,6 +215,9 @@ pub struct Settings {
     pub default_offset_s: i32,
     /// `(name, role, priority)`; lower priority wins.
     pub roles: Vec<(String, Role, u8)>,
+    /// Bit `n` set when some role name is `n` bytes long (63 stands for 63
+    /// and longer): most keys are refused by one AND.
+    pub role_lengths: u64,
     /// Compiled tenant patterns.
     pub patterns: Vec<Pattern>,
     /// Renames, `from → to`.
@@ -255,6 +258,9 @@ impl Settings {
                 roles.push((name.clone(), role, prio));
             }
         }
+        let role_lengths = roles
+            .iter()
+            .fold(0u64, |mask, (name, _, _)| mask | length_bit(name));
         let patterns = patterns::compile_all(&config.patterns, &config.grok)?;
         let (static_attrs, static_roles) = statics(&config.static_fields)?;
         Ok(Self {
@@ -263,6 +269,7 @@ impl Settings {
             keep_raw: config.keep_raw,
             default_offset_s,
             roles,
+            role_lengths,
             patterns,
             rename: config.rename,
             types: config.types,
@@ -273,6 +280,9 @@ impl Settings {
 
     /// The role a field name fills, with its priority.
     pub fn role_of(&self, key: &str) -> Option<(Role, u8)> {
+        if self.role_lengths & length_bit(key) == 0 {
+            return None;
+        }
         self.roles
             .iter()
             .find(|(name, _, _)| name.len() == key.len() && name == key)
@@ -280,9 +290,16 @@ impl Settings {
     }
 }
 
+/// Static attributes, and static values of the event's own fields.
+type Statics = (Vec<(String, Value)>, Vec<(Role, String)>);
+
+fn length_bit(name: &str) -> u64 {
+    1 << name.len().min(63)
+}
+
 fn statics(
     fields: &BTreeMap<String, serde_json::Value>,
-) -> Result<(Vec<(String, Value)>, Vec<(Role, String)>), ConfigError> {
+) -> Result<Statics, ConfigError> {
     let mut attrs = Vec::new();
     let mut roles = Vec::new();
     for (key, value) in fields {

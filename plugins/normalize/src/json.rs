@@ -37,6 +37,7 @@ pub fn parse(line: &str, rec: &mut Record, ctx: &Ctx<'_>, path: &mut String) -> 
     path.clear();
     let mut de = serde_json::Deserializer::from_str(line);
     let walk = Walk {
+        line,
         rec,
         ctx,
         path,
@@ -50,6 +51,8 @@ pub fn parse(line: &str, rec: &mut Record, ctx: &Ctx<'_>, path: &mut String) -> 
 
 /// Walks one object (at `depth`), its keys appended to `path`.
 struct Walk<'r, 'c> {
+    /// The payload, so that unescaped strings can be taken as spans of it.
+    line: &'r str,
     rec: &'r mut Record,
     ctx: &'r Ctx<'c>,
     path: &'r mut String,
@@ -74,6 +77,7 @@ impl<'de> Visitor<'de> for Walk<'_, '_> {
                 break;
             }
             map.next_value_seed(Walk {
+                line: self.line,
                 rec: &mut *self.rec,
                 ctx: self.ctx,
                 path: &mut *self.path,
@@ -135,6 +139,24 @@ impl<'de> Visitor<'de> for Leaf<'_, '_> {
 
     fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
         self.put(Scalar::Str(v));
+        Ok(())
+    }
+
+    /// A string without escapes, borrowed from the payload: passed as a span
+    /// so that a message can reuse the payload's buffer.
+    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<(), E> {
+        let w = self.0;
+        let start = (v.as_ptr() as usize).wrapping_sub(w.line.as_ptr() as usize);
+        match start.checked_add(v.len()) {
+            Some(end)
+                if w.line
+                    .get(start..end)
+                    .is_some_and(|s| std::ptr::eq(s.as_ptr(), v.as_ptr())) =>
+            {
+                w.rec.field_span(w.path, w.line, start, end, w.ctx);
+            }
+            _ => w.rec.field(w.path, Scalar::Str(v), w.ctx),
+        }
         Ok(())
     }
 

@@ -72,6 +72,7 @@ impl Plugin for Normalize {
         let Some(mut raw) = event.raw.take() else {
             return Ok(self.structured(event));
         };
+        let line = raw.trim_end_matches(['\n', '\r']);
         let ctx = Ctx {
             settings: &self.settings,
             time: TimeCtx {
@@ -79,8 +80,8 @@ impl Plugin for Normalize {
                 default_offset_s: self.settings.default_offset_s,
             },
             timestamp_format: None,
+            line,
         };
-        let line = raw.trim_end_matches(['\n', '\r']);
         let rec = &mut self.record;
         rec.clear();
         let parsed = parse(line, rec, &ctx, &mut self.locations, &mut self.path);
@@ -93,7 +94,7 @@ impl Plugin for Normalize {
                 return Err(PluginError::msg(format!("normalize: {reason}")));
             }
             rec.clear();
-            rec.message = Message::Span(0, line.len());
+            rec.message = Message::tail(line, 0);
             rec.attributes.push(Attribute {
                 key: PARSE_ERROR.to_owned(),
                 value: Value::Text(reason),
@@ -102,14 +103,9 @@ impl Plugin for Normalize {
         event.message = match std::mem::take(&mut rec.message) {
             Message::None => String::new(),
             Message::Owned(text) => text,
-            // Whitespace around a message cut from a line is layout, not text.
-            Message::Span(start, end) if self.settings.keep_raw => {
-                raw[start..end].trim().to_owned()
-            }
+            Message::Span(start, end) if self.settings.keep_raw => raw[start..end].to_owned(),
             Message::Span(start, end) => {
-                let text = &raw[start..end];
-                let start = start + (text.len() - text.trim_start().len());
-                let end = start + text.trim().len();
+                // Reuse the payload's buffer for the message: no allocation.
                 raw.truncate(end);
                 raw.drain(..start);
                 std::mem::take(&mut raw)

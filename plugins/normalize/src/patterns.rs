@@ -123,7 +123,13 @@ impl Pattern {
             };
             match kind {
                 Some(kind) => rec.field(name, coerce_str(&line[start..end], *kind), &ctx),
-                None => rec.field_span(name, line, start, end, &ctx),
+                None => {
+                    // A capture's surrounding whitespace is layout, not text.
+                    let text = &line[start..end];
+                    let start = end - text.trim_start().len();
+                    let end = start + text.trim().len();
+                    rec.field_span(name, line, start, end, &ctx)
+                }
             }
         }
         true

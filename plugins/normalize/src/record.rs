@@ -28,6 +28,8 @@ pub struct Ctx<'a> {
     pub time: TimeCtx,
     /// strptime layout for the `timestamp` field, when a pattern gives one.
     pub timestamp_format: Option<&'a str>,
+    /// The payload line that spans ([`Message::Span`]) refer to.
+    pub line: &'a str,
 }
 
 /// A field value as a parser found it.
@@ -61,10 +63,17 @@ pub enum Message {
 }
 
 impl Message {
-    /// The rest of `line` from `start`, without trailing whitespace.
+    /// The rest of `line` from `start`, without surrounding whitespace
+    /// (layout, not text).
     pub fn tail(line: &str, start: usize) -> Message {
-        let end = line.trim_end().len();
-        Message::Span(start.min(end), end)
+        Message::trimmed(line, start, line.len())
+    }
+
+    /// `line[start..end]` without surrounding whitespace.
+    pub fn trimmed(line: &str, start: usize, end: usize) -> Message {
+        let text = &line[start.min(end)..end];
+        let start = end - text.trim_start().len();
+        Message::Span(start, start + text.trim().len())
     }
 }
 
@@ -147,7 +156,7 @@ impl Record {
         if held != u8::MAX && held <= prio {
             return None;
         }
-        if let Some(old) = self.take_role(role) {
+        if let Some(old) = self.take_role(role, ctx.line) {
             let old_key = ctx
                 .settings
                 .roles
@@ -201,11 +210,14 @@ impl Record {
     }
 
     /// Empty a role, returning its value as an attribute value.
-    fn take_role(&mut self, role: Role) -> Option<Value> {
+    fn take_role(&mut self, role: Role, line: &str) -> Option<Value> {
         match role {
             Role::Message => match std::mem::take(&mut self.message) {
                 Message::Owned(s) => Some(Value::Text(s)),
-                Message::Span(..) | Message::None => None,
+                Message::Span(start, end) => {
+                    line.get(start..end).map(|s| Value::Text(s.to_owned()))
+                }
+                Message::None => None,
             },
             Role::Level => self
                 .level
