@@ -80,25 +80,81 @@ impl Clock {
     }
 }
 
+/// Bucket numbers (time / bucket length), remembering the watermark's so
+/// that the usual event, at the watermark, costs no division.
+#[derive(Debug, Clone)]
+pub struct Buckets {
+    len_ns: i64,
+    now: i64,
+    now_bucket: i64,
+}
+
+impl Buckets {
+    /// Buckets of `len_ns` nanoseconds.
+    pub fn new(len_ns: i64) -> Self {
+        Buckets {
+            len_ns: len_ns.max(1),
+            now: 0,
+            now_bucket: 0,
+        }
+    }
+
+    /// Bucket length.
+    pub fn len_ns(&self) -> i64 {
+        self.len_ns
+    }
+
+    /// Bucket of the watermark `now`.
+    #[inline]
+    pub fn of_now(&mut self, now: i64) -> i64 {
+        if now != self.now {
+            self.now = now;
+            self.now_bucket = now.div_euclid(self.len_ns);
+        }
+        self.now_bucket
+    }
+
+    /// Bucket of any time.
+    #[inline]
+    pub fn of(&self, time: i64) -> i64 {
+        if time == self.now {
+            self.now_bucket
+        } else {
+            time.div_euclid(self.len_ns)
+        }
+    }
+}
+
 /// Counts per time bucket over a fixed span; the newest bucket is `head`.
 #[derive(Debug, Clone)]
 pub struct BucketRing {
     counts: Box<[u32]>,
     /// Absolute index (time / bucket length) of the newest bucket.
     head: i64,
+    /// Where `head` lives in `counts`, kept up to date so that finding a
+    /// slot needs no division on the per-event path.
+    head_slot: usize,
 }
 
 impl BucketRing {
     /// A ring of `len` empty buckets ending at bucket `head`.
     pub fn new(len: usize, head: i64) -> Self {
+        let len = len.max(1);
         BucketRing {
-            counts: vec![0; len.max(1)].into(),
+            counts: vec![0; len].into(),
             head,
+            head_slot: head.rem_euclid(len as i64) as usize,
         }
     }
 
-    fn slot(&self, bucket: i64) -> usize {
-        bucket.rem_euclid(self.counts.len() as i64) as usize
+    /// Slot of the bucket `back` buckets before the newest (`back` < len).
+    #[inline]
+    fn slot_back(&self, back: usize) -> usize {
+        if back <= self.head_slot {
+            self.head_slot - back
+        } else {
+            self.head_slot + self.counts.len() - back
+        }
     }
 
     /// Move the newest bucket forward to `bucket`, emptying those that fall out.
@@ -106,27 +162,34 @@ impl BucketRing {
         if bucket <= self.head {
             return;
         }
+        let len = self.counts.len();
         let gap = bucket.saturating_sub(self.head);
-        if gap >= self.counts.len() as i64 {
+        if gap >= len as i64 {
             self.counts.fill(0);
+            self.head_slot = bucket.rem_euclid(len as i64) as usize;
         } else {
-            for b in self.head + 1..=bucket {
-                let slot = self.slot(b);
-                self.counts[slot] = 0;
+            for _ in 0..gap {
+                self.head_slot += 1;
+                if self.head_slot == len {
+                    self.head_slot = 0;
+                }
+                self.counts[self.head_slot] = 0;
             }
         }
         self.head = bucket;
     }
 
     /// Count one event in `bucket`; false when it is older than the ring.
+    #[inline]
     pub fn add(&mut self, bucket: i64) -> bool {
         if bucket > self.head {
             self.advance(bucket);
         }
-        if bucket <= self.head.saturating_sub(self.counts.len() as i64) {
+        let back = self.head.saturating_sub(bucket);
+        if back >= self.counts.len() as i64 {
             return false;
         }
-        let slot = self.slot(bucket);
+        let slot = self.slot_back(back as usize);
         self.counts[slot] = self.counts[slot].saturating_add(1);
         true
     }
@@ -146,7 +209,7 @@ impl BucketRing {
         }
         let sum = |slice: &[u32]| slice.iter().map(|&c| u64::from(c)).sum::<u64>();
         // Slot of the newest bucket in the range; the range runs back from it.
-        let last = self.slot(self.head - skip as i64);
+        let last = self.slot_back(skip);
         if last + 1 >= n {
             sum(&self.counts[last + 1 - n..=last])
         } else {

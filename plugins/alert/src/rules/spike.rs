@@ -12,14 +12,14 @@ use sluice_plugin_sdk::{Attribute, Event, Output, Value};
 
 use super::{Core, Firing};
 use crate::group::GroupTable;
-use crate::window::{BUCKETS_PER_WINDOW, BucketRing, Clock, Samples};
+use crate::window::{BUCKETS_PER_WINDOW, BucketRing, Buckets, Clock, Samples};
 
 const BUCKETS: i64 = BUCKETS_PER_WINDOW as i64;
 
 #[derive(Debug)]
 pub struct Spike {
     window_ns: i64,
-    bucket_ns: i64,
+    buckets: Buckets,
     factor: f64,
     baseline_windows: u32,
     min_count: u64,
@@ -48,7 +48,7 @@ impl Spike {
     ) -> Self {
         Spike {
             window_ns,
-            bucket_ns: (window_ns / BUCKETS).max(1),
+            buckets: Buckets::new(window_ns / BUCKETS),
             factor,
             baseline_windows,
             min_count,
@@ -73,8 +73,8 @@ impl Spike {
     ) {
         let ring_len = BUCKETS_PER_WINDOW * (self.baseline_windows as usize + 1);
         let now = clock.now();
-        let now_bucket = now.div_euclid(self.bucket_ns);
-        let bucket = time.div_euclid(self.bucket_ns);
+        let now_bucket = self.buckets.of_now(now);
+        let bucket = self.buckets.of(time);
         if bucket <= now_bucket.saturating_sub(ring_len as i64) {
             return; // older than the baseline: it cannot count any more
         }
@@ -98,7 +98,7 @@ impl Spike {
         let group = &mut slot.state;
         group.ring.advance(now_bucket);
         group.ring.add(bucket);
-        let window_start = (now_bucket - BUCKETS + 1).saturating_mul(self.bucket_ns);
+        let window_start = (now_bucket - BUCKETS + 1).saturating_mul(self.buckets.len_ns());
         if time >= window_start {
             group.samples.push(time, &event.id);
         }

@@ -6,7 +6,7 @@ use sluice_plugin_sdk::{Attribute, Event, Output, Value};
 
 use super::{Core, Firing};
 use crate::group::GroupTable;
-use crate::window::{BUCKETS_PER_WINDOW, BucketRing, Clock, Samples};
+use crate::window::{BUCKETS_PER_WINDOW, BucketRing, Buckets, Clock, Samples};
 
 const BUCKETS: i64 = BUCKETS_PER_WINDOW as i64;
 
@@ -14,7 +14,7 @@ const BUCKETS: i64 = BUCKETS_PER_WINDOW as i64;
 pub struct Threshold {
     threshold: u64,
     window_ns: i64,
-    bucket_ns: i64,
+    buckets: Buckets,
     groups: GroupTable<Group>,
 }
 
@@ -31,7 +31,7 @@ impl Threshold {
         Threshold {
             threshold,
             window_ns,
-            bucket_ns: (window_ns / BUCKETS).max(1),
+            buckets: Buckets::new(window_ns / BUCKETS),
             groups: GroupTable::new(max_groups),
         }
     }
@@ -51,8 +51,8 @@ impl Threshold {
         out: &mut Output,
     ) {
         let now = clock.now();
-        let now_bucket = now.div_euclid(self.bucket_ns);
-        let bucket = time.div_euclid(self.bucket_ns);
+        let now_bucket = self.buckets.of_now(now);
+        let bucket = self.buckets.of(time);
         if bucket <= now_bucket.saturating_sub(BUCKETS) {
             return; // older than the window: it cannot count any more
         }
@@ -78,7 +78,7 @@ impl Threshold {
             return;
         }
         group.last_fired = Some(now);
-        let window_start = (now_bucket - BUCKETS + 1).saturating_mul(self.bucket_ns);
+        let window_start = (now_bucket - BUCKETS + 1).saturating_mul(self.buckets.len_ns());
         out.alert(core.alert(Firing {
             group: group.label.as_deref(),
             event_service: event.service.as_deref(),
