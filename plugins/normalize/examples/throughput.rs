@@ -16,8 +16,11 @@ use sluice_plugin_sdk::Event;
 use sluice_plugin_sdk::testing::Harness;
 
 const BATCH: usize = 1024;
-/// Run each case for at least this long.
-const MIN_TIME: Duration = Duration::from_secs(2);
+/// Each case runs [`RUNS`] times, each for at least this long
+/// (`SLUICE_BENCH_MS` overrides); the best run is reported, so that a
+/// neighbour's burst on a shared machine does not count.
+const MIN_TIME: Duration = Duration::from_millis(500);
+const RUNS: usize = 5;
 
 fn main() {
     let data = std::env::var_os("SLUICE_DATA_DIR").map_or_else(
@@ -75,7 +78,9 @@ fn main() {
             println!("{name:<28} (no data)");
             continue;
         }
-        let (rate, per) = measure(config, &lines);
+        let (rate, per) = (0..RUNS)
+            .map(|_| measure(config, &lines))
+            .fold((0.0, f64::MAX), |best, run| if run.1 < best.1 { run } else { best });
         let bytes = lines.iter().map(|l| l.len()).sum::<usize>() / lines.len();
         println!("{name:<28} {bytes:>10} {rate:>14.0} {per:>10.0}");
     }
@@ -104,10 +109,14 @@ fn measure(config: &str, lines: &[&str]) -> (f64, f64) {
     for batch in build(0).into_iter().take(4) {
         black_box(harness.process(batch));
     }
+    let min_time = std::env::var("SLUICE_BENCH_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map_or(MIN_TIME, Duration::from_millis);
     let mut elapsed = Duration::ZERO;
     let mut events = 0usize;
     let mut round = 0;
-    while elapsed < MIN_TIME {
+    while elapsed < min_time {
         let batches = build(round * 64 * BATCH);
         let start = Clock::now();
         for batch in batches {

@@ -10,6 +10,8 @@ use serde::Deserialize;
 use sluice_plugin_sdk::{ConfigError, Value};
 
 use crate::patterns::{self, Pattern};
+pub use crate::roles::Role;
+use crate::roles::RoleTable;
 
 /// The step's config table.
 #[derive(Debug, Deserialize)]
@@ -187,21 +189,6 @@ pub struct PatternConfig {
     pub timestamp_format: Option<String>,
 }
 
-/// Which event field a name fills.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// `message`.
-    Message,
-    /// `level`.
-    Level,
-    /// `timestamp_ns`.
-    Timestamp,
-    /// `service`.
-    Service,
-    /// `project`.
-    Project,
-}
-
 /// The config, compiled once in `new`.
 #[derive(Debug)]
 pub struct Settings {
@@ -213,11 +200,8 @@ pub struct Settings {
     pub keep_raw: bool,
     /// Default offset in seconds east of UTC.
     pub default_offset_s: i32,
-    /// `(name, role, priority)`; lower priority wins.
-    pub roles: Vec<(String, Role, u8)>,
-    /// Bit `n` set when some role name is `n` bytes long (63 stands for 63
-    /// and longer): most keys are refused by one AND.
-    pub role_lengths: u64,
+    /// Names of the event's own fields.
+    pub roles: RoleTable,
     /// Compiled tenant patterns.
     pub patterns: Vec<Pattern>,
     /// Renames, `from → to`.
@@ -258,9 +242,6 @@ impl Settings {
                 roles.push((name.clone(), role, prio));
             }
         }
-        let role_lengths = roles
-            .iter()
-            .fold(0u64, |mask, (name, _, _)| mask | length_bit(name));
         let patterns = patterns::compile_all(&config.patterns, &config.grok)?;
         let (static_attrs, static_roles) = statics(&config.static_fields)?;
         Ok(Self {
@@ -268,8 +249,7 @@ impl Settings {
             on_unparsed: config.on_unparsed,
             keep_raw: config.keep_raw,
             default_offset_s,
-            roles,
-            role_lengths,
+            roles: RoleTable::new(roles),
             patterns,
             rename: config.rename,
             types: config.types,
@@ -279,27 +259,16 @@ impl Settings {
     }
 
     /// The role a field name fills, with its priority.
+    #[inline]
     pub fn role_of(&self, key: &str) -> Option<(Role, u8)> {
-        if self.role_lengths & length_bit(key) == 0 {
-            return None;
-        }
-        self.roles
-            .iter()
-            .find(|(name, _, _)| name.len() == key.len() && name == key)
-            .map(|(_, role, prio)| (*role, *prio))
+        self.roles.lookup(key)
     }
 }
 
 /// Static attributes, and static values of the event's own fields.
 type Statics = (Vec<(String, Value)>, Vec<(Role, String)>);
 
-fn length_bit(name: &str) -> u64 {
-    1 << name.len().min(63)
-}
-
-fn statics(
-    fields: &BTreeMap<String, serde_json::Value>,
-) -> Result<Statics, ConfigError> {
+fn statics(fields: &BTreeMap<String, serde_json::Value>) -> Result<Statics, ConfigError> {
     let mut attrs = Vec::new();
     let mut roles = Vec::new();
     for (key, value) in fields {

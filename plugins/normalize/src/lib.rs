@@ -20,6 +20,7 @@ mod level;
 mod logfmt;
 mod patterns;
 mod record;
+mod roles;
 mod syslog;
 mod text;
 mod time;
@@ -43,7 +44,7 @@ pub struct Normalize {
     /// Capture storage, one per tenant pattern.
     locations: Vec<CaptureLocations>,
     record: Record,
-    path: String,
+    json: json::Scratch,
 }
 
 /// Why no format took a payload.
@@ -64,7 +65,7 @@ impl Plugin for Normalize {
             settings,
             locations,
             record: Record::default(),
-            path: String::new(),
+            json: json::Scratch::default(),
         })
     }
 
@@ -84,7 +85,7 @@ impl Plugin for Normalize {
         };
         let rec = &mut self.record;
         rec.clear();
-        let parsed = parse(line, rec, &ctx, &mut self.locations, &mut self.path);
+        let parsed = parse(line, rec, &ctx, &mut self.locations, &mut self.json);
         if let Err(why) = parsed {
             let reason = match why {
                 Unparsed::Malformed(reason) => reason,
@@ -174,7 +175,7 @@ fn parse(
     rec: &mut Record,
     ctx: &Ctx<'_>,
     locations: &mut [CaptureLocations],
-    path: &mut String,
+    scratch: &mut json::Scratch,
 ) -> Result<(), Unparsed> {
     for format in &ctx.settings.formats {
         let ok = match format {
@@ -184,7 +185,7 @@ fn parse(
                 .iter()
                 .zip(locations.iter_mut())
                 .any(|(pattern, locs)| pattern.apply(line, locs, rec, ctx)),
-            Format::Json => match json::parse(line, rec, ctx, path) {
+            Format::Json => match json::parse(line, rec, ctx, scratch) {
                 json::JsonOutcome::NotJson => false,
                 json::JsonOutcome::Parsed => true,
                 // A payload shaped like JSON is JSON: report the error

@@ -97,16 +97,6 @@ pub struct Record {
     prio: [u8; 5],
 }
 
-fn role_index(role: Role) -> usize {
-    match role {
-        Role::Message => 0,
-        Role::Level => 1,
-        Role::Timestamp => 2,
-        Role::Service => 3,
-        Role::Project => 4,
-    }
-}
-
 impl Record {
     /// Forget everything, keeping allocations.
     pub fn clear(&mut self) {
@@ -124,48 +114,42 @@ impl Record {
     pub fn field(&mut self, key: &str, value: Scalar<'_>, ctx: &Ctx<'_>) {
         let key = rename(key, ctx.settings);
         if !matches!(value, Scalar::Null)
-            && let Some((role, prio)) = self.claim(key, ctx)
+            && let Some(role) = self.claim(key, ctx)
         {
             self.set_role(role, key, value, ctx);
-            self.prio[role_index(role)] = prio;
             return;
         }
         self.attr_value(key, scalar_value(value), ctx);
     }
 
-    /// The message as a span of the line, when `key` names the message;
-    /// otherwise as [`Record::field`].
+    /// A text field that is `line[start..end]`: as [`Record::field`], but a
+    /// message keeps the span (it will reuse the payload's buffer).
     pub fn field_span(&mut self, key: &str, line: &str, start: usize, end: usize, ctx: &Ctx<'_>) {
-        let renamed = rename(key, ctx.settings);
-        if let Some((Role::Message, _)) = ctx.settings.role_of(renamed)
-            && let Some((_, prio)) = self.claim(renamed, ctx)
-        {
-            self.prio[0] = prio;
-            self.message = Message::Span(start, end);
-            return;
+        let key = rename(key, ctx.settings);
+        let text = &line[start..end];
+        match self.claim(key, ctx) {
+            Some(Role::Message) => self.message = Message::Span(start, end),
+            Some(role) => self.set_role(role, key, Scalar::Str(text), ctx),
+            None => self.attr_value(key, Value::Text(text.to_owned()), ctx),
         }
-        self.field(key, Scalar::Str(&line[start..end]), ctx);
     }
 
     /// If `key` names a role it may fill (unset, or set by a name of lower
-    /// precedence), empty the role, moving a displaced value to an attribute
-    /// under its own name, and return the role and `key`'s precedence.
-    fn claim(&mut self, key: &str, ctx: &Ctx<'_>) -> Option<(Role, u8)> {
+    /// precedence), empty the role — a displaced value moves to an attribute
+    /// under its own name — and take it for `key`.
+    #[inline]
+    fn claim(&mut self, key: &str, ctx: &Ctx<'_>) -> Option<Role> {
         let (role, prio) = ctx.settings.role_of(key)?;
-        let held = self.prio[role_index(role)];
+        let held = self.prio[role.index()];
         if held != u8::MAX && held <= prio {
             return None;
         }
         if let Some(old) = self.take_role(role, ctx.line) {
-            let old_key = ctx
-                .settings
-                .roles
-                .iter()
-                .find(|(_, r, p)| *r == role && *p == held)
-                .map_or(key, |(name, _, _)| name.as_str());
+            let old_key = ctx.settings.roles.name(role, held).unwrap_or(key);
             self.attr_value(old_key, old, ctx);
         }
-        Some((role, prio))
+        self.prio[role.index()] = prio;
+        Some(role)
     }
 
     /// An attribute from a fixed-layout parser: renamed and coerced like

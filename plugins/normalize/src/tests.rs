@@ -69,7 +69,8 @@ fn json_values_keep_their_types_and_arrays_stay_json() {
     assert_eq!(e.attr("f"), Some(&Value::Float(1.5)));
     assert_eq!(e.attr("ok"), Some(&Value::Boolean(true)));
     assert_eq!(e.attr("none"), Some(&Value::Null));
-    assert_eq!(e.attr("tags"), Some(&Value::Json(r#"["a",1]"#.into())));
+    // Arrays stay the JSON text they were sent as.
+    assert_eq!(e.attr("tags"), Some(&Value::Json(r#"["a", 1]"#.into())));
     assert_eq!(text(&e, "deep.a.b.c").as_deref(), Some("x"));
     assert_eq!(text(&e, "esc").as_deref(), Some("a\"bé"));
 }
@@ -157,9 +158,9 @@ fn malformed_json_is_kept_with_the_reason_by_default() {
     let e = run("", raw);
     assert_eq!(e.message, raw);
     let reason = text(&e, "parse_error").unwrap();
-    assert!(
-        reason.starts_with("invalid JSON: EOF while parsing"),
-        "{reason}"
+    assert_eq!(
+        reason,
+        "invalid JSON: unexpected end of input at line 1 column 22"
     );
     assert_eq!(e.attributes.len(), 1);
     assert_eq!(e.timestamp_ns, Some(received()));

@@ -57,6 +57,51 @@ pub fn parse_prefix(text: &str, ctx: &TimeCtx) -> Option<(i64, usize)> {
     None
 }
 
+/// Fast path for the most common layout of all, `2025-02-01T12:34:56Z`
+/// with an optional fraction: straight to the instant, no layout search.
+fn rfc3339_utc(b: &[u8]) -> Option<i64> {
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let (nanos, end) = match b[19] {
+        b'Z' => (0, 20),
+        b'.' => {
+            let (nanos, used) = fraction(&b[20..]);
+            (nanos, 20 + used)
+        }
+        _ => return None,
+    };
+    if end >= 21 && b[end..] != *b"Z" || end == 20 && b.len() != 20 {
+        return None;
+    }
+    let d = |i: usize| -> Option<u32> {
+        let (x, y) = (b[i].wrapping_sub(b'0'), b[i + 1].wrapping_sub(b'0'));
+        (x < 10 && y < 10).then_some(u32::from(x) * 10 + u32::from(y))
+    };
+    let year = i64::from(d(0)? * 100 + d(2)?);
+    let c = Civil {
+        year: Some(year),
+        month: d(5)?,
+        day: d(8)?,
+        hour: d(11)?,
+        minute: d(14)?,
+        second: d(17)?,
+        nanos,
+        offset_s: Some(0),
+    };
+    let ctx = TimeCtx {
+        received_ns: 0,
+        default_offset_s: 0,
+    };
+    instant(year, &c, &ctx)
+}
+
 /// Parse a BSD syslog timestamp (`Feb  1 12:34:56`) at the start of `text`.
 pub fn parse_bsd_prefix(text: &str, ctx: &TimeCtx) -> Option<(i64, usize)> {
     let b = text.as_bytes();
@@ -70,6 +115,9 @@ pub fn parse_bsd_prefix(text: &str, ctx: &TimeCtx) -> Option<(i64, usize)> {
 /// allowed): any layout above, or a bare number read as epoch seconds, ms,
 /// µs or ns by its magnitude.
 pub fn parse_full(text: &str, ctx: &TimeCtx) -> Option<i64> {
+    if let Some(ns) = rfc3339_utc(text.as_bytes()) {
+        return Some(ns);
+    }
     let text = text.trim();
     if let Some((ns, len)) = parse_prefix(text, ctx)
         && len == text.len()
