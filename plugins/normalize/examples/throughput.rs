@@ -78,9 +78,13 @@ fn main() {
             println!("{name:<28} (no data)");
             continue;
         }
-        let (rate, per) = (0..RUNS)
-            .map(|_| measure(config, &lines))
-            .fold((0.0, f64::MAX), |best, run| if run.1 < best.1 { run } else { best });
+        let (rate, per) =
+            (0..RUNS)
+                .map(|_| measure(config, &lines))
+                .fold(
+                    (0.0, f64::MAX),
+                    |best, run| if run.1 < best.1 { run } else { best },
+                );
         let bytes = lines.iter().map(|l| l.len()).sum::<usize>() / lines.len();
         println!("{name:<28} {bytes:>10} {rate:>14.0} {per:>10.0}");
     }

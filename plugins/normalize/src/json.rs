@@ -151,7 +151,7 @@ impl Parser<'_> {
             scratch.path.truncate(base);
             self.ws();
             match self.peek() {
-                Some(b',') => self.i += 1,
+                Some(b',') => self.comma(b'}')?,
                 Some(b'}') => {
                     self.i += 1;
                     return Ok(());
@@ -203,6 +203,16 @@ impl Parser<'_> {
                 rec.field(&scratch.path, value, ctx);
             }
             _ => return Err(self.unexpected("expected a value")),
+        }
+        Ok(())
+    }
+
+    /// Past a `,` that must not be the last thing before `close`.
+    fn comma(&mut self, close: u8) -> Res {
+        self.i += 1;
+        self.ws();
+        if self.peek() == Some(close) {
+            return Err("trailing comma");
         }
         Ok(())
     }
@@ -389,7 +399,7 @@ impl Parser<'_> {
             sink.clear();
             self.ws();
             match self.peek() {
-                Some(b',') => self.i += 1,
+                Some(b',') => self.comma(close)?,
                 Some(c) if c == close => {
                     self.i += 1;
                     return Ok(());

@@ -238,6 +238,14 @@ fn errors_say_what_and_where() {
     let cases = [
         (
             r#"{"a":1,}"#,
+            "invalid JSON: trailing comma at line 1 column 8",
+        ),
+        (
+            r#"{"a":[1,]}"#,
+            "invalid JSON: trailing comma at line 1 column 9",
+        ),
+        (
+            r#"{"a":1,2}"#,
             "invalid JSON: expected a string key at line 1 column 8",
         ),
         (
