@@ -3,7 +3,7 @@
 //! A small hand-written parser rather than serde: it builds no tree and no
 //! intermediate values, hands strings without escapes over as spans of the
 //! payload (so a message reuses the payload's buffer), finds string ends
-//! with `memchr`, and keeps arrays as the JSON text they were sent as. Keys
+//! eight bytes at a time, and keeps arrays as the JSON text they were sent as. Keys
 //! are appended to a reusable dotted path (`metadata.user_ip`) and every
 //! scalar goes to [`Record::field`], which decides by name whether it is the
 //! message, level, timestamp, service, project or an attribute. Objects
@@ -416,20 +416,35 @@ impl Parser<'_> {
     }
 }
 
-/// The first `"` or `\\`. Most JSON strings in logs are short: a plain loop
-/// over the first bytes beats setting up a vector search.
+/// The first `"` or `\\`, eight bytes at a time (SWAR): JSON strings in
+/// logs are mostly short, where a vector search does not pay for its setup,
+/// and this works the same in wasm.
 #[inline]
 fn find_quote_or_backslash(b: &[u8]) -> Option<usize> {
-    const SHORT: usize = 24;
-    for (i, c) in b.iter().take(SHORT).enumerate() {
-        if *c == b'"' || *c == b'\\' {
-            return Some(i);
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    const QUOTE: u64 = LO * b'"' as u64;
+    const BACKSLASH: u64 = LO * b'\\' as u64;
+    let mut chunks = b.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        let (q, s) = (x ^ QUOTE, x ^ BACKSLASH);
+        // High bit set in each byte that is zero in q or s. Borrows can only
+        // mark bytes above a true zero, so the lowest mark is exact.
+        let hits = ((q.wrapping_sub(LO) & !q) | (s.wrapping_sub(LO) & !s)) & HI;
+        if hits != 0 {
+            return Some(base + (hits.trailing_zeros() / 8) as usize);
         }
+        base += 8;
     }
-    if b.len() <= SHORT {
-        return None;
-    }
-    memchr::memchr2(b'"', b'\\', &b[SHORT..]).map(|i| i + SHORT)
+    chunks
+        .remainder()
+        .iter()
+        .position(|c| *c == b'"' || *c == b'\\')
+        .map(|i| base + i)
 }
 
 #[cfg(test)]

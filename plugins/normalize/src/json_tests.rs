@@ -287,6 +287,28 @@ fn errors_say_what_and_where() {
 }
 
 #[test]
+fn quote_search_finds_the_first_of_either() {
+    use super::find_quote_or_backslash as find;
+    for len in 0..40 {
+        for at in 0..len {
+            for c in [b'"', b'\\'] {
+                let mut b = vec![b'a'; len];
+                b[at] = c;
+                // A later hit and bytes that differ from `"` by one bit must not confuse it.
+                if at + 3 < len {
+                    b[at + 3] = b'"';
+                }
+                if at > 0 {
+                    b[at - 1] = b'"' ^ 1;
+                }
+                assert_eq!(find(&b), Some(at), "len {len} at {at}");
+            }
+        }
+        assert_eq!(find(&vec![b'#'; len]), None);
+    }
+}
+
+#[test]
 fn leniencies_for_logs() {
     // A raw tab inside a string, and a lone surrogate escape.
     let got = ours("{\"a\":\"x\ty\",\"b\":\"\\ud800z\"}").unwrap();

@@ -1,9 +1,10 @@
-//! Tenant-defined formats, renames, coercions, static fields, config errors.
+//! Tenant-defined formats, renames, coercions, static fields, config errors,
+//! and arbitrary input.
 
 use sluice_plugin_sdk::testing::Harness;
-use sluice_plugin_sdk::{Level, Value};
+use sluice_plugin_sdk::{Event, Level, Outcome, Value};
 
-use super::{received, run, text, utc};
+use super::{event, received, run, text, utc};
 use crate::Normalize;
 
 fn config_error(config: &str) -> String {
@@ -207,6 +208,85 @@ fn config_errors_name_the_setting() {
         assert!(
             err.contains(want),
             "config:\n{config}\nerror: {err}\nwanted: {want}"
+        );
+    }
+}
+
+/// Arbitrary lines built from the characters every parser branches on:
+/// whatever comes in, an event comes out (no panic, no lost event).
+#[test]
+fn arbitrary_lines_never_panic() {
+    const ALPHABET: &[&str] = &[
+        "<",
+        ">",
+        "[",
+        "]",
+        "{",
+        "}",
+        "\"",
+        ":",
+        "=",
+        ",",
+        " ",
+        "  ",
+        "-",
+        ".",
+        "/",
+        "\\",
+        "0",
+        "1",
+        "2",
+        "9",
+        "13",
+        "2025-",
+        "T",
+        "Z",
+        "+01:00",
+        "Jun ",
+        "Sun ",
+        "INFO",
+        "D",
+        "é",
+        "\t",
+        "a",
+        "msg=",
+        "level",
+        "1738413296",
+        "HTTP/1.1",
+        "\\u00",
+        "true",
+        "null",
+    ];
+    let configs = [
+        "",
+        "keep_raw = true\non_unparsed = \"dead-letter\"",
+        "[[patterns]]\ngrok = '^%{SYSLOGTIMESTAMP:timestamp} %{WORD:level}? ?%{GREEDYDATA:message}'",
+    ];
+    let mut seed = 0x243F_6A88_85A3_08D3_u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for config in configs {
+        let mut h = Harness::<Normalize>::new(config).unwrap();
+        let batch: Vec<Event> = (0..4000)
+            .map(|_| {
+                let len = next() % 24;
+                let line: String = (0..len)
+                    .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+                    .collect();
+                event(&line)
+            })
+            .collect();
+        let result = h.process(batch);
+        assert_eq!(result.outcomes.len(), 4000);
+        assert!(
+            result
+                .outcomes
+                .iter()
+                .all(|o| matches!(o, Outcome::Keep(_) | Outcome::Fail(_)))
         );
     }
 }
