@@ -13,9 +13,12 @@
 
 mod keyvalue;
 pub mod kinds;
+mod names;
 mod numeric;
 mod patterns;
+mod phone;
 mod prefilter;
+mod rules;
 mod scan;
 pub mod validators;
 
@@ -154,6 +157,7 @@ impl Detector {
         let cand = &mut scratch.candidates;
         cand.clear();
         scratch.url_ats.clear();
+        scratch.rules.reset();
         let scanner = scan::Scan {
             enabled: self.enabled,
             wants: self.wants,

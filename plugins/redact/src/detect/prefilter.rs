@@ -100,9 +100,14 @@ impl Prefilter {
         b: &'a [u8],
         i: usize,
     ) -> impl Iterator<Item = usize> + 'a {
+        // The second byte first: most `:` and `-` start no literal.
+        let second = b.get(i + 1).copied();
         self.punct
             .iter()
-            .filter(move |t| b[i..].starts_with(t.literal.as_bytes()))
+            .filter(move |t| {
+                let lit = t.literal.as_bytes();
+                second == Some(lit[1]) && b[i..].starts_with(lit)
+            })
             .map(|t| t.rule)
     }
 }

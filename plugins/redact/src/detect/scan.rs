@@ -163,6 +163,13 @@ impl Scan<'_> {
         let ctx = Context { text: b, key };
         let w = self.wants;
         let mut v6_done = 0;
+        // End of the last `name=value` value: separators inside it are data.
+        let mut value_end = 0;
+        let mut pair = |i: usize, out: &mut Vec<Span>| {
+            if w.pairs && i >= value_end {
+                value_end = keyvalue::at_separator(b, i, self.enabled, out).unwrap_or(0);
+            }
+        };
         let mut i = 0;
         while i < b.len() {
             let class = CLASS[usize::from(b[i])];
@@ -226,9 +233,7 @@ impl Scan<'_> {
                             }
                         }
                     }
-                    if w.pairs {
-                        keyvalue::at_separator(b, i, self.enabled, out);
-                    }
+                    pair(i, out);
                     if w.ipv6 && i >= v6_done && next == i + 1 {
                         let (found, run_end) = ipv6(text, i, out);
                         v6_done = run_end;
@@ -237,9 +242,7 @@ impl Scan<'_> {
                     i = next;
                 }
                 EQUALS => {
-                    if w.pairs {
-                        keyvalue::at_separator(b, i, self.enabled, out);
-                    }
+                    pair(i, out);
                     i += 1;
                 }
                 DASH => {

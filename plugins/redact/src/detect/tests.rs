@@ -358,3 +358,23 @@ fn offsets_are_char_boundaries_in_non_ascii_text() {
         ("email".to_owned(), "bob@exämple.com".to_owned())
     );
 }
+
+/// A failed trigger marks the rest of its token as failing for that rule
+/// (keeps `eyJa_eyJa_…` linear); the mark must end at the token, so a real
+/// JWT after a stray `eyJx.` is still found.
+#[test]
+fn failed_trigger_does_not_hide_a_later_token() {
+    let jwt = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig";
+    assert_eq!(find(&format!("eyJx.{jwt}")), one("jwt", jwt));
+    let too_long = format!("glagent-{}", "x".repeat(1100));
+    assert!(find(&too_long).is_empty());
+    let ok = format!("glagent-{}", "x".repeat(60));
+    assert_eq!(find(&format!("{too_long} {ok}")), one("gitlab_token", &ok));
+}
+
+/// Separators inside a value already cut out are data, not new pairs:
+/// `password=a=b` is one finding, and a run of them is scanned once.
+#[test]
+fn separators_inside_a_value_are_not_pairs() {
+    assert_eq!(find("password=a=b:c ok"), one("secret", "a=b:c"));
+}
