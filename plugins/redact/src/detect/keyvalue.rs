@@ -146,6 +146,10 @@ fn value_at(b: &[u8], j: usize) -> Option<(usize, usize)> {
             while ve < limit && !ends_bare(b, ve) {
                 ve += 1;
             }
+            // Cut at MAX_VALUE: never inside a UTF-8 character.
+            while ve > vs && ve < b.len() && b[ve] & 0xC0 == 0x80 {
+                ve -= 1;
+            }
             (vs, ve)
         }
     };

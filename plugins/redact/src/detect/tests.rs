@@ -378,3 +378,101 @@ fn failed_trigger_does_not_hide_a_later_token() {
 fn separators_inside_a_value_are_not_pairs() {
     assert_eq!(find("password=a=b:c ok"), one("secret", "a=b:c"));
 }
+
+/// A value longer than the cut-off made of multi-byte characters: the cut
+/// must fall between characters (slicing the text panicked before).
+#[test]
+fn long_non_ascii_value_is_cut_on_a_char_boundary() {
+    let text = format!("password=a{} end", "é".repeat(3000));
+    let d = detector();
+    let mut scratch = d.scratch();
+    let spans = d.detect(&text, None, &mut scratch);
+    assert_eq!(spans.len(), 1);
+    assert!(text.is_char_boundary(spans[0].end) && spans[0].end > 4000);
+}
+
+/// Random texts over the characters the detectors react to (digits,
+/// separators, `@ : = - + ( . /`, token prefixes, multi-byte letters): no
+/// panic, and spans are sorted, disjoint and on character boundaries.
+#[test]
+fn random_texts_give_well_formed_spans() {
+    const PIECES: &[&str] = &[
+        "0",
+        "1",
+        "4",
+        "9",
+        "12",
+        "255",
+        "4111",
+        " ",
+        "-",
+        ".",
+        ":",
+        "::",
+        "=",
+        "+",
+        "(",
+        ")",
+        "@",
+        "/",
+        "_",
+        "\"",
+        "'",
+        "\\",
+        "x",
+        "a",
+        "Z",
+        "é",
+        "→",
+        "eyJ",
+        "AKIA",
+        "ghp_",
+        "sk-",
+        "bearer ",
+        "Basic ",
+        "password",
+        "token",
+        "-----BEGIN RSA PRIVATE KEY-----",
+        "://",
+        ":AA",
+        "-us",
+        "GB82",
+        "WEST",
+        "\n",
+        "\t",
+        "ssn ",
+        "phone: ",
+        "version ",
+        "%",
+        "{",
+        "}",
+    ];
+    let d = detector();
+    let mut scratch = d.scratch();
+    let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+    let mut next = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for _ in 0..20_000 {
+        let len = (next() % 40) as usize;
+        let text: String = (0..len)
+            .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+            .collect();
+        let spans = d.detect(&text, Some("k"), &mut scratch);
+        let mut last_end = 0;
+        for s in spans {
+            assert!(
+                s.start >= last_end && s.start < s.end && s.end <= text.len(),
+                "{text:?}"
+            );
+            assert!(
+                text.is_char_boundary(s.start) && text.is_char_boundary(s.end),
+                "{text:?}"
+            );
+            last_end = s.end;
+        }
+    }
+}
