@@ -1,0 +1,557 @@
+//! Recognisers for the variable parts of a log line, written by hand over
+//! bytes so that masking costs one pass and no regex. Each function looks at
+//! the line at one position and answers where the variable ends (or how an
+//! atom is to be treated); [`crate::tokenize`] decides where to ask.
+//!
+//! Only ASCII bytes are ever cut at, so every range handed back lies on UTF-8
+//! character boundaries.
+
+/// What an atom (a run of word characters with inner `.`, `-`, `+`) is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Atom {
+    /// Constant text: keep it.
+    Literal,
+    /// A variable: replace it with `<*>`.
+    Var,
+    /// A word, a `.` or `-`, then a number (`node-246`, `core.2275`): keep the
+    /// first `n` bytes, mask the rest.
+    Prefix(usize),
+}
+
+/// Whitespace that separates tokens.
+#[inline]
+pub fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
+/// Bytes an atom is made of. Non-ASCII bytes count as letters.
+#[inline]
+pub fn is_word(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
+}
+
+/// End of the atom starting at `i` (which holds a word byte, or a sign
+/// followed by a digit). `.`, `-` and `+` belong to the atom only between
+/// word bytes, so `restart.` and `x+` end before their punctuation.
+pub fn atom_end(b: &[u8], i: usize) -> usize {
+    let mut j = i;
+    if matches!(b.get(j), Some(b'-' | b'+')) {
+        j += 1;
+    }
+    while let Some(&c) = b.get(j) {
+        if is_word(c) {
+            j += 1;
+        } else if matches!(c, b'.' | b'-' | b'+') && b.get(j + 1).is_some_and(|&n| is_word(n)) {
+            j += 2;
+        } else {
+            break;
+        }
+    }
+    j
+}
+
+/// Decide what an atom is. Numbers (with sign, decimals, units or a hex
+/// prefix), long hex strings, ids glued with `_` (`blk_-42`, `rdd_2_0`),
+/// versions and serials with several digit groups (`v6.1.7601`,
+/// `R02-M1-N0`), names ending in three or more digits (`storage234`), and the
+/// values `true`, `false`, `null` are variables. Short digits glued to a word
+/// (`ssh2`, `tty2`, `ee0`, `Log4j`) are constant.
+pub fn classify(a: &[u8]) -> Atom {
+    let Some(&first) = a.first() else {
+        return Atom::Literal;
+    };
+    if is_hostname(a) {
+        return Atom::Var;
+    }
+    if !a.iter().any(u8::is_ascii_digit) {
+        return if is_value_word(a) {
+            Atom::Var
+        } else {
+            Atom::Literal
+        };
+    }
+    if first.is_ascii_digit() || first == b'-' || first == b'+' {
+        return Atom::Var;
+    }
+    if a.len() >= 6 && a.iter().all(u8::is_ascii_hexdigit) {
+        return Atom::Var;
+    }
+    // `node-246`, `core.2275`, `jetty-6.1.26`: a word, then a number.
+    if let Some(p) = a.iter().position(|c| !c.is_ascii_alphabetic())
+        && p > 0
+        && matches!(a[p], b'.' | b'-')
+        && a.get(p + 1).is_some_and(u8::is_ascii_digit)
+    {
+        return Atom::Prefix(p + 1);
+    }
+    let mut runs = 0;
+    let mut longest = 0;
+    let mut run = 0;
+    let mut after_separator = false;
+    for (k, &c) in a.iter().enumerate() {
+        if c.is_ascii_digit() {
+            if run == 0 {
+                runs += 1;
+                let before = if k > 0 { a[k - 1] } else { b' ' };
+                if matches!(before, b'_' | b'.' | b'-' | b'+') {
+                    after_separator = true;
+                }
+            }
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    if runs >= 2 || longest >= 3 || after_separator {
+        Atom::Var
+    } else {
+        Atom::Literal
+    }
+}
+
+/// Top-level domains that end host names in logs. Java packages start with
+/// `com.`/`org.` instead, and class names end in a class, so
+/// `org.apache.hadoop.MRAppMaster` and `com.android.systemui` stay words.
+const TLDS: [&[u8]; 24] = [
+    b"com",
+    b"net",
+    b"org",
+    b"edu",
+    b"gov",
+    b"mil",
+    b"int",
+    b"io",
+    b"info",
+    b"biz",
+    b"local",
+    b"internal",
+    b"lan",
+    b"corp",
+    b"cn",
+    b"de",
+    b"uk",
+    b"jp",
+    b"ru",
+    b"fr",
+    b"br",
+    b"in",
+    b"us",
+    b"eu",
+];
+
+/// A host name: two or more dots and a known top-level domain at the end
+/// (`ns.example.com`, `MSRA-SA-39.fareast.corp.microsoft.com`).
+fn is_hostname(a: &[u8]) -> bool {
+    let dots = a.iter().filter(|&&c| c == b'.').count();
+    let last = a.rsplit(|&c| c == b'.').next().unwrap_or_default();
+    dots >= 2 && TLDS.iter().any(|t| last.eq_ignore_ascii_case(t))
+}
+
+/// `true`, `false`, `null` in any case: values, not words of the statement.
+fn is_value_word(a: &[u8]) -> bool {
+    a.eq_ignore_ascii_case(b"true")
+        || a.eq_ignore_ascii_case(b"false")
+        || a.eq_ignore_ascii_case(b"null")
+}
+
+fn digits(b: &[u8], i: usize, max: usize) -> usize {
+    b[i.min(b.len())..]
+        .iter()
+        .take(max + 1)
+        .take_while(|c| c.is_ascii_digit())
+        .count()
+}
+
+/// IPv4 address at `i`, with an optional `:port`: returns its end. A
+/// dotted quad followed by more labels (`5.36.59.76.dynamic.net`) is not one.
+pub fn ipv4_end(b: &[u8], i: usize) -> Option<usize> {
+    let mut j = i;
+    for part in 0..4 {
+        let n = digits(b, j, 3);
+        if n == 0 || n > 3 {
+            return None;
+        }
+        j += n;
+        if part < 3 {
+            if b.get(j) != Some(&b'.') {
+                return None;
+            }
+            j += 1;
+        }
+    }
+    if b.get(j).is_some_and(|&c| is_word(c))
+        || (matches!(b.get(j), Some(b'.' | b'-')) && b.get(j + 1).is_some_and(|&c| is_word(c)))
+    {
+        return None;
+    }
+    if b.get(j) == Some(&b':') {
+        let n = digits(b, j + 1, 5);
+        if (1..=5).contains(&n) && !b.get(j + 1 + n).is_some_and(|&c| is_word(c)) {
+            j += 1 + n;
+        }
+    }
+    Some(j)
+}
+
+/// IPv6 address (or a colon-separated hex run such as a MAC address) at `i`:
+/// returns its end. It must start with a hex digit and hold a digit; it
+/// needs `::`, six or more groups, or four groups with a hex letter, so
+/// that clock times (`12:30:45`) and `Class::method` are left alone.
+pub fn ipv6_end(b: &[u8], i: usize) -> Option<usize> {
+    let mut j = i;
+    let (mut groups, mut colons) = (0usize, 0usize);
+    let (mut double, mut letter, mut digit) = (false, false, false);
+    loop {
+        let start = j;
+        while j - start < 4 && b.get(j).is_some_and(u8::is_ascii_hexdigit) {
+            letter |= b[j].is_ascii_alphabetic();
+            digit |= b[j].is_ascii_digit();
+            j += 1;
+        }
+        if j == start {
+            break;
+        }
+        groups += 1;
+        if b.get(j).is_some_and(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        if b.get(j) != Some(&b':') {
+            break;
+        }
+        if b.get(j + 1) == Some(&b':') {
+            if double {
+                return None;
+            }
+            double = true;
+            colons += 2;
+            j += 2;
+        } else if b.get(j + 1).is_some_and(u8::is_ascii_hexdigit) {
+            colons += 1;
+            j += 1;
+        } else {
+            // A trailing `:` belongs to the text around the address.
+            break;
+        }
+    }
+    if b.get(j).is_some_and(|&c| is_word(c)) || !digit || colons < 2 {
+        return None;
+    }
+    (double || groups >= 6 || (letter && groups >= 4)).then_some(j)
+}
+
+/// UUID (8-4-4-4-12 hex digits) at `i`: returns its end.
+pub fn uuid_end(b: &[u8], i: usize) -> Option<usize> {
+    let s = b.get(i..i + 36)?;
+    let ok = s.iter().enumerate().all(|(k, &c)| {
+        if matches!(k, 8 | 13 | 18 | 23) {
+            c == b'-'
+        } else {
+            c.is_ascii_hexdigit()
+        }
+    });
+    (ok && !b.get(i + 36).is_some_and(|&c| is_word(c))).then_some(i + 36)
+}
+
+/// An e-mail address whose local part is the atom `i..local_end`: returns
+/// its end when `@` follows and then a domain with a dot and a letter TLD.
+pub fn email_end(b: &[u8], local_end: usize) -> Option<usize> {
+    if b.get(local_end) != Some(&b'@') {
+        return None;
+    }
+    let mut j = local_end + 1;
+    let mut labels = 0;
+    let mut last_alpha;
+    loop {
+        let start = j;
+        while b
+            .get(j)
+            .is_some_and(|&c| c.is_ascii_alphanumeric() || c == b'-')
+        {
+            j += 1;
+        }
+        if j == start {
+            return None;
+        }
+        labels += 1;
+        last_alpha = j - start >= 2 && b[start..j].iter().all(u8::is_ascii_alphabetic);
+        if b.get(j) == Some(&b'.') && b.get(j + 1).is_some_and(u8::is_ascii_alphanumeric) {
+            j += 1;
+        } else {
+            break;
+        }
+    }
+    (labels >= 2 && last_alpha && !b.get(j).is_some_and(|&c| is_word(c))).then_some(j)
+}
+
+/// A URL (`scheme://…`) at `i`: returns its end, trailing punctuation
+/// excluded.
+pub fn url_end(b: &[u8], i: usize) -> Option<usize> {
+    let mut j = i;
+    while b
+        .get(j)
+        .is_some_and(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'.' | b'-'))
+    {
+        j += 1;
+    }
+    if j == i || !b[i].is_ascii_alphabetic() || b.get(j..j + 3) != Some(b"://") {
+        return None;
+    }
+    Some(run_end(b, j + 3))
+}
+
+/// A path at `i`: `/x…`, `./x`, `../x`, `~/x`, `C:\x`, `\\x`. Returns its
+/// end, trailing punctuation excluded.
+pub fn path_end(b: &[u8], i: usize) -> Option<usize> {
+    let rest = &b[i..];
+    let body = if rest.starts_with(b"/") {
+        1
+    } else if rest.starts_with(b"./") || rest.starts_with(b"~/") {
+        2
+    } else if rest.starts_with(b"../") {
+        3
+    } else if rest.len() > 3 && rest[0].is_ascii_alphabetic() && rest[1] == b':' && rest[2] == b'\\'
+    {
+        3
+    } else if rest.starts_with(b"\\\\") {
+        2
+    } else {
+        return None;
+    };
+    let c = *b.get(i + body)?;
+    if !(is_word(c) || matches!(c, b'.' | b'~' | b'-' | b'*' | b'?' | b'{')) {
+        return None;
+    }
+    Some(run_end(b, i + body))
+}
+
+/// End of a path or URL body: up to whitespace, a quote or a closing
+/// bracket, with a trailing `.`, `,`, `:` or `;` left out.
+fn run_end(b: &[u8], mut j: usize) -> usize {
+    while let Some(&c) = b.get(j) {
+        if is_space(c)
+            || matches!(
+                c,
+                b'"' | b'\'' | b')' | b']' | b'}' | b'>' | b'<' | b',' | b';' | b'|'
+            )
+        {
+            break;
+        }
+        if matches!(c, b'.' | b':') && b.get(j + 1).is_none_or(|&n| is_space(n)) {
+            break;
+        }
+        j += 1;
+    }
+    j
+}
+
+/// Longest quoted string looked for: a lone quote must not make the
+/// scanner read the rest of a long line again and again.
+const MAX_QUOTED: usize = 512;
+
+/// The closing quote matching the quote at `i`: returns the index just past
+/// it. A closing `'` must end a word, so apostrophes inside words do not
+/// close anything.
+pub fn quoted_end(b: &[u8], i: usize) -> Option<usize> {
+    let q = b[i];
+    let limit = (i + 1 + MAX_QUOTED).min(b.len());
+    let mut j = i + 1;
+    while j < limit {
+        if b[j] == q && (q == b'"' || !b.get(j + 1).is_some_and(|&c| is_word(c))) {
+            return Some(j + 1);
+        }
+        j += 1;
+    }
+    None
+}
+
+/// Whether quoted text holds something variable (a digit, a path, an
+/// address), so that the whole quotation becomes one `<*>`.
+pub fn quoted_is_variable(content: &[u8]) -> bool {
+    content
+        .iter()
+        .any(|&c| c.is_ascii_digit() || matches!(c, b'/' | b'\\' | b'@'))
+}
+
+/// A plain word (letters and `_`, not `true`/`false`/`null`): a `key=value`
+/// value like this (`state=RUNNING`, `tty=ssh`) is left to the miner, which
+/// makes it `<*>` once it varies.
+pub fn is_plain_word(v: &[u8]) -> bool {
+    v.iter().all(|&c| c.is_ascii_alphabetic() || c == b'_') && !is_value_word(v)
+}
+
+/// End of a `key=value` value starting at `i`. A value that opens with a
+/// bracket is taken whole when the bracket closes inside the token
+/// (`bnds=[264,444][920,908]`); otherwise the value ends at a separator or
+/// at an opening bracket, so `Rect(0,` and `<memory:10240,` are left to the
+/// rest of the scanner. Returns `i` when there is no value to mask.
+pub fn value_end(b: &[u8], i: usize) -> usize {
+    if matches!(b.get(i), Some(b'[' | b'(' | b'{' | b'<')) {
+        let mut depth = 0usize;
+        let mut j = i;
+        while let Some(&c) = b.get(j) {
+            if is_space(c) {
+                break;
+            }
+            match c {
+                b'[' | b'(' | b'{' | b'<' => depth += 1,
+                b']' | b')' | b'}' | b'>' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 && !matches!(b.get(j + 1), Some(b'[' | b'(' | b'{' | b'<')) {
+                        return j + 1;
+                    }
+                }
+                _ => {}
+            }
+            j += 1;
+        }
+        return i;
+    }
+    let mut j = i;
+    while let Some(&c) = b.get(j) {
+        if is_space(c)
+            || matches!(
+                c,
+                b',' | b';' | b')' | b']' | b'}' | b'&' | b'|' | b'(' | b'[' | b'{' | b'<'
+            )
+        {
+            break;
+        }
+        j += 1;
+    }
+    if matches!(b.get(j), Some(b'(' | b'[' | b'{' | b'<')) {
+        // `Rect(0, 0)`: the word before the bracket names a structure.
+        return i;
+    }
+    j
+}
+
+/// What one whitespace-separated field of a date is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DateField {
+    Weekday,
+    Month,
+    Day,
+    Year,
+    Time,
+    Zone,
+    Other,
+}
+
+const WEEKDAYS: [&[u8]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
+const MONTHS: [&[u8]; 12] = [
+    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
+];
+
+/// A capitalised name (`Fri`, `Friday`, `Jun`, `June`) from `names`.
+fn is_name(f: &[u8], names: &[&[u8]]) -> bool {
+    f.len() >= 3
+        && f.len() <= 9
+        && names.contains(&&f[..3])
+        && f[3..].iter().all(u8::is_ascii_lowercase)
+}
+
+fn date_field(f: &[u8]) -> DateField {
+    let f = f.strip_suffix(b",").unwrap_or(f);
+    let all_digits = !f.is_empty() && f.iter().all(u8::is_ascii_digit);
+    if is_name(f, &WEEKDAYS) {
+        DateField::Weekday
+    } else if is_name(f, &MONTHS) {
+        DateField::Month
+    } else if all_digits && f.len() <= 2 {
+        DateField::Day
+    } else if all_digits && f.len() == 4 {
+        DateField::Year
+    } else if is_clock(f) {
+        DateField::Time
+    } else if (3..=5).contains(&f.len()) && f.iter().all(u8::is_ascii_uppercase)
+        || (f.len() == 5 && matches!(f[0], b'+' | b'-') && f[1..].iter().all(u8::is_ascii_digit))
+    {
+        DateField::Zone
+    } else {
+        DateField::Other
+    }
+}
+
+/// `h:mm`, `hh:mm:ss`, `hh:mm:ss.fff` or `hh:mm:ss,fff`.
+fn is_clock(f: &[u8]) -> bool {
+    let mut parts = f.splitn(2, |&c| c == b'.' || c == b',');
+    let clock = parts.next().unwrap_or_default();
+    let fraction_ok = parts
+        .next()
+        .is_none_or(|x| !x.is_empty() && x.iter().all(u8::is_ascii_digit));
+    let mut n = 0;
+    for (k, part) in clock.split(|&c| c == b':').enumerate() {
+        let ok = part.iter().all(u8::is_ascii_digit)
+            && if k == 0 {
+                (1..=2).contains(&part.len())
+            } else {
+                part.len() == 2
+            };
+        if !ok {
+            return false;
+        }
+        n += 1;
+    }
+    fraction_ok && (2..=3).contains(&n)
+}
+
+/// A written-out date at `i` spanning several tokens (`Fri Jun 17 07:07:00
+/// 2005`, `Jun 17 07:07:00`, `Sat May 8 09:04:50 EDT 2004`, `17 Jun 2005
+/// 10:00`): returns its end. It needs a month, a day and a time or a year,
+/// so a lone `May` stays a word.
+pub fn date_end(b: &[u8], i: usize) -> Option<usize> {
+    let first = *b.get(i)?;
+    if !(first.is_ascii_uppercase() || first.is_ascii_digit()) {
+        return None;
+    }
+    let mut fields = [(DateField::Other, 0usize); 7];
+    let mut count = 0;
+    let mut j = i;
+    while count < fields.len() {
+        while b.get(j).is_some_and(|&c| c == b' ' || c == b'\t') {
+            j += 1;
+        }
+        let start = j;
+        while b.get(j).is_some_and(|&c| !is_space(c)) {
+            j += 1;
+        }
+        if j == start {
+            break;
+        }
+        fields[count] = (date_field(&b[start..j]), j);
+        count += 1;
+    }
+    let kind = |k: usize| {
+        if k < count {
+            fields[k].0
+        } else {
+            DateField::Other
+        }
+    };
+    let mut k = usize::from(kind(0) == DateField::Weekday);
+    let mut year = false;
+    if kind(k) == DateField::Month && kind(k + 1) == DateField::Day {
+        k += 2;
+    } else if kind(k) == DateField::Day
+        && kind(k + 1) == DateField::Month
+        && kind(k + 2) == DateField::Year
+    {
+        k += 3;
+        year = true;
+    } else {
+        return None;
+    }
+    let mut time = false;
+    let mut zone = false;
+    while k < count {
+        match kind(k) {
+            DateField::Time if !time => time = true,
+            DateField::Zone if time && !zone => zone = true,
+            DateField::Year if !year => year = true,
+            _ => break,
+        }
+        k += 1;
+    }
+    (time || year).then(|| fields[k - 1].1)
+}
