@@ -12,6 +12,7 @@
 
 pub mod cluster;
 pub mod config;
+pub mod date;
 pub mod drain;
 pub mod mask;
 pub mod pattern;

@@ -30,24 +30,43 @@ pub fn is_word(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
 }
 
-/// End of the atom starting at `i` (which holds a word byte, or a sign
-/// followed by a digit). `.`, `-` and `+` belong to the atom only between
-/// word bytes, so `restart.` and `x+` end before their punctuation.
-pub fn atom_end(b: &[u8], i: usize) -> usize {
+/// An atom found by [`atom_end`]: where it ends and what the scan saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AtomScan {
+    /// Index just past the atom.
+    pub end: usize,
+    /// Whether it holds an ASCII digit.
+    pub digit: bool,
+    /// How many `.` it holds.
+    pub dots: usize,
+}
+
+/// The atom starting at `i` (which holds a word byte, or a sign followed by
+/// a digit). `.`, `-` and `+` belong to the atom only between word bytes, so
+/// `restart.` and `x+` end before their punctuation.
+#[inline]
+pub fn atom_end(b: &[u8], i: usize) -> AtomScan {
     let mut j = i;
     if matches!(b.get(j), Some(b'-' | b'+')) {
         j += 1;
     }
+    let (mut digit, mut dots) = (false, 0);
     while let Some(&c) = b.get(j) {
         if is_word(c) {
+            digit |= c.is_ascii_digit();
             j += 1;
         } else if matches!(c, b'.' | b'-' | b'+') && b.get(j + 1).is_some_and(|&n| is_word(n)) {
-            j += 2;
+            dots += usize::from(c == b'.');
+            j += 1;
         } else {
             break;
         }
     }
-    j
+    AtomScan {
+        end: j,
+        digit,
+        dots,
+    }
 }
 
 /// Decide what an atom is. Numbers (with sign, decimals, units or a hex
@@ -56,14 +75,15 @@ pub fn atom_end(b: &[u8], i: usize) -> usize {
 /// `R02-M1-N0`), names ending in three or more digits (`storage234`), and the
 /// values `true`, `false`, `null` are variables. Short digits glued to a word
 /// (`ssh2`, `tty2`, `ee0`, `Log4j`) are constant.
-pub fn classify(a: &[u8]) -> Atom {
+pub fn classify(a: &[u8], scan: AtomScan) -> Atom {
     let Some(&first) = a.first() else {
         return Atom::Literal;
     };
-    if is_hostname(a) {
+    let AtomScan { digit, dots, .. } = scan;
+    if dots >= 2 && is_hostname(a) {
         return Atom::Var;
     }
-    if !a.iter().any(u8::is_ascii_digit) {
+    if !digit {
         return if is_value_word(a) {
             Atom::Var
         } else {
@@ -140,12 +160,11 @@ const TLDS: [&[u8]; 24] = [
     b"eu",
 ];
 
-/// A host name: two or more dots and a known top-level domain at the end
+/// A host name (given two or more dots): a known top-level domain at the end
 /// (`ns.example.com`, `MSRA-SA-39.fareast.corp.microsoft.com`).
 fn is_hostname(a: &[u8]) -> bool {
-    let dots = a.iter().filter(|&&c| c == b'.').count();
     let last = a.rsplit(|&c| c == b'.').next().unwrap_or_default();
-    dots >= 2 && TLDS.iter().any(|t| last.eq_ignore_ascii_case(t))
+    last.len() <= 8 && TLDS.iter().any(|t| last.eq_ignore_ascii_case(t))
 }
 
 /// `true`, `false`, `null` in any case: values, not words of the statement.
@@ -199,6 +218,16 @@ pub fn ipv4_end(b: &[u8], i: usize) -> Option<usize> {
 /// needs `::`, six or more groups, or four groups with a hex letter, so
 /// that clock times (`12:30:45`) and `Class::method` are left alone.
 pub fn ipv6_end(b: &[u8], i: usize) -> Option<usize> {
+    // Most words that start with a hex letter are words: a group of at most
+    // four hex digits and a colon must come first.
+    let run = b[i..]
+        .iter()
+        .take(5)
+        .take_while(|c| c.is_ascii_hexdigit())
+        .count();
+    if run == 0 || run > 4 || b.get(i + run) != Some(&b':') {
+        return None;
+    }
     let mut j = i;
     let (mut groups, mut colons) = (0usize, 0usize);
     let (mut double, mut letter, mut digit) = (false, false, false);
@@ -255,10 +284,15 @@ pub fn uuid_end(b: &[u8], i: usize) -> Option<usize> {
 
 /// An e-mail address whose local part is the atom `i..local_end`: returns
 /// its end when `@` follows and then a domain with a dot and a letter TLD.
+#[inline]
 pub fn email_end(b: &[u8], local_end: usize) -> Option<usize> {
     if b.get(local_end) != Some(&b'@') {
         return None;
     }
+    email_domain_end(b, local_end)
+}
+
+fn email_domain_end(b: &[u8], local_end: usize) -> Option<usize> {
     let mut j = local_end + 1;
     let mut labels = 0;
     let mut last_alpha;
@@ -302,7 +336,16 @@ pub fn url_end(b: &[u8], i: usize) -> Option<usize> {
 
 /// A path at `i`: `/x…`, `./x`, `../x`, `~/x`, `C:\x`, `\\x`. Returns its
 /// end, trailing punctuation excluded.
+#[inline]
 pub fn path_end(b: &[u8], i: usize) -> Option<usize> {
+    match b.get(i) {
+        Some(b'/' | b'.' | b'~' | b'\\') => path_body_end(b, i),
+        Some(c) if c.is_ascii_alphabetic() && b.get(i + 1) == Some(&b':') => path_body_end(b, i),
+        _ => None,
+    }
+}
+
+fn path_body_end(b: &[u8], i: usize) -> Option<usize> {
     let rest = &b[i..];
     let body = if rest.starts_with(b"/") {
         1
@@ -424,134 +467,4 @@ pub fn value_end(b: &[u8], i: usize) -> usize {
         return i;
     }
     j
-}
-
-/// What one whitespace-separated field of a date is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum DateField {
-    Weekday,
-    Month,
-    Day,
-    Year,
-    Time,
-    Zone,
-    Other,
-}
-
-const WEEKDAYS: [&[u8]; 7] = [b"Mon", b"Tue", b"Wed", b"Thu", b"Fri", b"Sat", b"Sun"];
-const MONTHS: [&[u8]; 12] = [
-    b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec",
-];
-
-/// A capitalised name (`Fri`, `Friday`, `Jun`, `June`) from `names`.
-fn is_name(f: &[u8], names: &[&[u8]]) -> bool {
-    f.len() >= 3
-        && f.len() <= 9
-        && names.contains(&&f[..3])
-        && f[3..].iter().all(u8::is_ascii_lowercase)
-}
-
-fn date_field(f: &[u8]) -> DateField {
-    let f = f.strip_suffix(b",").unwrap_or(f);
-    let all_digits = !f.is_empty() && f.iter().all(u8::is_ascii_digit);
-    if is_name(f, &WEEKDAYS) {
-        DateField::Weekday
-    } else if is_name(f, &MONTHS) {
-        DateField::Month
-    } else if all_digits && f.len() <= 2 {
-        DateField::Day
-    } else if all_digits && f.len() == 4 {
-        DateField::Year
-    } else if is_clock(f) {
-        DateField::Time
-    } else if (3..=5).contains(&f.len()) && f.iter().all(u8::is_ascii_uppercase)
-        || (f.len() == 5 && matches!(f[0], b'+' | b'-') && f[1..].iter().all(u8::is_ascii_digit))
-    {
-        DateField::Zone
-    } else {
-        DateField::Other
-    }
-}
-
-/// `h:mm`, `hh:mm:ss`, `hh:mm:ss.fff` or `hh:mm:ss,fff`.
-fn is_clock(f: &[u8]) -> bool {
-    let mut parts = f.splitn(2, |&c| c == b'.' || c == b',');
-    let clock = parts.next().unwrap_or_default();
-    let fraction_ok = parts
-        .next()
-        .is_none_or(|x| !x.is_empty() && x.iter().all(u8::is_ascii_digit));
-    let mut n = 0;
-    for (k, part) in clock.split(|&c| c == b':').enumerate() {
-        let ok = part.iter().all(u8::is_ascii_digit)
-            && if k == 0 {
-                (1..=2).contains(&part.len())
-            } else {
-                part.len() == 2
-            };
-        if !ok {
-            return false;
-        }
-        n += 1;
-    }
-    fraction_ok && (2..=3).contains(&n)
-}
-
-/// A written-out date at `i` spanning several tokens (`Fri Jun 17 07:07:00
-/// 2005`, `Jun 17 07:07:00`, `Sat May 8 09:04:50 EDT 2004`, `17 Jun 2005
-/// 10:00`): returns its end. It needs a month, a day and a time or a year,
-/// so a lone `May` stays a word.
-pub fn date_end(b: &[u8], i: usize) -> Option<usize> {
-    let first = *b.get(i)?;
-    if !(first.is_ascii_uppercase() || first.is_ascii_digit()) {
-        return None;
-    }
-    let mut fields = [(DateField::Other, 0usize); 7];
-    let mut count = 0;
-    let mut j = i;
-    while count < fields.len() {
-        while b.get(j).is_some_and(|&c| c == b' ' || c == b'\t') {
-            j += 1;
-        }
-        let start = j;
-        while b.get(j).is_some_and(|&c| !is_space(c)) {
-            j += 1;
-        }
-        if j == start {
-            break;
-        }
-        fields[count] = (date_field(&b[start..j]), j);
-        count += 1;
-    }
-    let kind = |k: usize| {
-        if k < count {
-            fields[k].0
-        } else {
-            DateField::Other
-        }
-    };
-    let mut k = usize::from(kind(0) == DateField::Weekday);
-    let mut year = false;
-    if kind(k) == DateField::Month && kind(k + 1) == DateField::Day {
-        k += 2;
-    } else if kind(k) == DateField::Day
-        && kind(k + 1) == DateField::Month
-        && kind(k + 2) == DateField::Year
-    {
-        k += 3;
-        year = true;
-    } else {
-        return None;
-    }
-    let mut time = false;
-    let mut zone = false;
-    while k < count {
-        match kind(k) {
-            DateField::Time if !time => time = true,
-            DateField::Zone if time && !zone => zone = true,
-            DateField::Year if !year => year = true,
-            _ => break,
-        }
-        k += 1;
-    }
-    (time || year).then(|| fields[k - 1].1)
 }

@@ -68,8 +68,8 @@ impl Tokens {
     }
 
     /// Close the token that starts at `start` in `text`.
-    fn finish(&mut self, start: usize) {
-        if self.text[start..].matches(WILDCARD).nth(1).is_some() {
+    fn finish(&mut self, start: usize, wildcards: usize) {
+        if wildcards >= 2 {
             self.scratch.clear();
             collapse(&self.text[start..], &mut self.scratch);
             self.text.truncate(start);
@@ -90,7 +90,7 @@ impl Tokens {
         let start = self.ends.last().map_or(0, |&e| e as usize);
         self.text.truncate(start);
         self.text.push_str(WILDCARD);
-        self.finish(start);
+        self.finish(start, 1);
     }
 }
 
@@ -120,14 +120,19 @@ pub fn tokenize(line: &str, max_tokens: usize, out: &mut Tokens) {
             break;
         }
         let start = out.text.len();
-        match mask::date_end(b, i) {
+        let wildcards = match crate::date::date_end(b, i) {
             Some(end) => {
                 out.text.push_str(WILDCARD);
                 i = end;
+                1
             }
-            None => i = scan_token(line, i, &mut out.text),
-        }
-        out.finish(start);
+            None => {
+                let (end, wildcards) = scan_token(line, i, &mut out.text);
+                i = end;
+                wildcards
+            }
+        };
+        out.finish(start, wildcards);
         if out.len() >= 2
             && out.hashes[out.len() - 1] == WILDCARD_HASH
             && out.hashes[out.len() - 2] == WILDCARD_HASH
@@ -158,9 +163,11 @@ fn is_part_delimiter(c: u8) -> bool {
     )
 }
 
-/// Mask one token starting at `i` into `text`; returns where it ended. A
-/// quotation may carry the token across whitespace.
-fn scan_token(line: &str, mut i: usize, text: &mut String) -> usize {
+/// Mask one token starting at `i` into `text`; returns where it ended and
+/// how many `<*>` it wrote. A quotation may carry the token across
+/// whitespace.
+fn scan_token(line: &str, mut i: usize, text: &mut String) -> (usize, usize) {
+    let before = text.len();
     let b = line.as_bytes();
     let token_start = i;
     let mut part_start = true;
@@ -223,7 +230,12 @@ fn scan_token(line: &str, mut i: usize, text: &mut String) -> usize {
             }
         }
     }
-    i
+    let written = &text.as_bytes()[before..];
+    let wildcards = written
+        .windows(3)
+        .filter(|w| *w == WILDCARD.as_bytes())
+        .count();
+    (i, wildcards)
 }
 
 /// Write a quotation whose content is variable: `"<*>"`.
@@ -237,19 +249,27 @@ fn quote(q: u8, text: &mut String) {
 /// `text`; returns where it ended.
 fn scan_atom(line: &str, i: usize, text: &mut String) -> usize {
     let b = line.as_bytes();
-    let c = b[i];
-    let special = if c.is_ascii_digit() {
-        mask::ipv4_end(b, i)
-            .or_else(|| mask::uuid_end(b, i))
-            .or_else(|| mask::ipv6_end(b, i))
-    } else if c.is_ascii_hexdigit() {
-        mask::uuid_end(b, i).or_else(|| mask::ipv6_end(b, i))
-    } else {
-        None
-    };
-    let special = special.or_else(|| {
-        if c.is_ascii_alphabetic() {
+    let scan = mask::atom_end(b, i);
+    let end = scan.end;
+    let atom = &b[i..end];
+    let next = b.get(end).copied();
+    // Addresses and ids that reach past the atom, tried only when its shape
+    // allows them, so that a plain word is read once.
+    let special = match next {
+        Some(b':') if b[end..].starts_with(b"://") && atom[0].is_ascii_alphabetic() => {
             mask::url_end(b, i)
+        }
+        Some(b':') if atom.len() <= 4 && atom.iter().all(u8::is_ascii_hexdigit) => {
+            mask::ipv6_end(b, i)
+        }
+        Some(b'@') => mask::email_end(b, end),
+        _ => None,
+    }
+    .or_else(|| {
+        if scan.dots == 3 && atom[0].is_ascii_digit() {
+            mask::ipv4_end(b, i)
+        } else if atom.len() == 36 {
+            mask::uuid_end(b, i)
         } else {
             None
         }
@@ -258,12 +278,7 @@ fn scan_atom(line: &str, i: usize, text: &mut String) -> usize {
         text.push_str(WILDCARD);
         return end;
     }
-    let end = mask::atom_end(b, i);
-    if let Some(email) = mask::email_end(b, end) {
-        text.push_str(WILDCARD);
-        return email;
-    }
-    match mask::classify(&b[i..end]) {
+    match mask::classify(atom, scan) {
         Atom::Literal => text.push_str(line.get(i..end).unwrap_or("")),
         Atom::Var => text.push_str(WILDCARD),
         Atom::Prefix(p) => {
