@@ -167,6 +167,25 @@ fn is_hostname(a: &[u8]) -> bool {
     last.len() <= 8 && TLDS.iter().any(|t| last.eq_ignore_ascii_case(t))
 }
 
+/// Length of a size unit that a formatter picks by magnitude (`B`, `KB`,
+/// `MiB`, …) at the start of `t`, when only closing punctuation follows it:
+/// after a number it is part of the quantity (`384.0 B`, `5.2 KB)`). Units
+/// a print statement fixes (`ms`, `bytes`, `seconds`) are not in the family.
+pub fn size_unit_len(t: &[u8]) -> Option<usize> {
+    let letters = t.iter().take_while(|c| c.is_ascii_alphabetic()).count();
+    let unit = &t[..letters];
+    let rest = &t[letters..];
+    let known = matches!(
+        unit,
+        b"B" | b"KB" | b"MB" | b"GB" | b"TB" | b"PB" | b"KiB" | b"MiB" | b"GiB" | b"TiB" | b"PiB"
+    );
+    (known
+        && rest
+            .iter()
+            .all(|c| matches!(c, b',' | b';' | b')' | b']' | b'}' | b'.')))
+    .then_some(letters)
+}
+
 /// `true`, `false`, `null` in any case: values, not words of the statement.
 fn is_value_word(a: &[u8]) -> bool {
     a.eq_ignore_ascii_case(b"true")
@@ -347,17 +366,14 @@ pub fn path_end(b: &[u8], i: usize) -> Option<usize> {
 
 fn path_body_end(b: &[u8], i: usize) -> Option<usize> {
     let rest = &b[i..];
+    let drive =
+        rest.len() > 3 && rest[0].is_ascii_alphabetic() && rest[1] == b':' && rest[2] == b'\\';
     let body = if rest.starts_with(b"/") {
         1
-    } else if rest.starts_with(b"./") || rest.starts_with(b"~/") {
+    } else if rest.starts_with(b"./") || rest.starts_with(b"~/") || rest.starts_with(b"\\\\") {
         2
-    } else if rest.starts_with(b"../") {
+    } else if rest.starts_with(b"../") || drive {
         3
-    } else if rest.len() > 3 && rest[0].is_ascii_alphabetic() && rest[1] == b':' && rest[2] == b'\\'
-    {
-        3
-    } else if rest.starts_with(b"\\\\") {
-        2
     } else {
         return None;
     };

@@ -85,11 +85,17 @@ impl Tokens {
 
     /// Replace the last token with `<*>`.
     fn replace_last_with_wildcard(&mut self) {
+        self.replace_last_with("");
+    }
+
+    /// Replace the last token with `<*>` followed by `suffix`.
+    fn replace_last_with(&mut self, suffix: &str) {
         self.ends.pop();
         self.hashes.pop();
         let start = self.ends.last().map_or(0, |&e| e as usize);
         self.text.truncate(start);
         self.text.push_str(WILDCARD);
+        self.text.push_str(suffix);
         self.finish(start, 1);
     }
 }
@@ -132,6 +138,16 @@ pub fn tokenize(line: &str, max_tokens: usize, out: &mut Tokens) {
                 wildcards
             }
         };
+        if !out.is_empty()
+            && out.hashes[out.len() - 1] == WILDCARD_HASH
+            && let Some(unit) = mask::size_unit_len(&out.text.as_bytes()[start..])
+        {
+            // `384.0 B,`: the unit belongs to the number before it.
+            out.text.replace_range(start..start + unit, "");
+            let token = out.text.split_off(start);
+            out.replace_last_with(&token);
+            continue;
+        }
         out.finish(start, wildcards);
         if out.len() >= 2
             && out.hashes[out.len() - 1] == WILDCARD_HASH
