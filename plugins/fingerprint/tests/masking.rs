@@ -310,7 +310,7 @@ fn random_text_tokenizes_within_bounds() {
         let mut line = String::new();
         for _ in 0..next() % 40 {
             let r = next();
-            if r % 5 == 0 {
+            if r.is_multiple_of(5) {
                 line.push(char::from_u32((r >> 8) as u32 % 0x3000).unwrap_or('?'));
             } else {
                 line.push_str(PIECES[(r >> 8) as usize % PIECES.len()]);
