@@ -232,6 +232,10 @@ pub fn ipv4_end(b: &[u8], i: usize) -> Option<usize> {
     Some(j)
 }
 
+/// Most colon-separated hex groups one address may have (an IPv6 address
+/// has 8, a MAC 6, some hardware ids 12).
+const MAX_HEX_GROUPS: usize = 16;
+
 /// IPv6 address (or a colon-separated hex run such as a MAC address) at `i`:
 /// returns its end. It must start with a hex digit and hold a digit; it
 /// needs `::`, six or more groups, or four groups with a hex letter, so
@@ -251,6 +255,10 @@ pub fn ipv6_end(b: &[u8], i: usize) -> Option<usize> {
     let (mut groups, mut colons) = (0usize, 0usize);
     let (mut double, mut letter, mut digit) = (false, false, false);
     loop {
+        if groups == MAX_HEX_GROUPS {
+            // Bounded, so `a:b:a:b:…` cannot make every atom read to the end.
+            return None;
+        }
         let start = j;
         while j - start < 4 && b.get(j).is_some_and(u8::is_ascii_hexdigit) {
             letter |= b[j].is_ascii_alphabetic();
@@ -439,6 +447,9 @@ pub fn is_plain_word(v: &[u8]) -> bool {
     v.iter().all(|&c| c.is_ascii_alphabetic() || c == b'_') && !is_value_word(v)
 }
 
+/// Longest bracketed `key=value` value taken whole.
+const MAX_BRACKETED: usize = 256;
+
 /// End of a `key=value` value starting at `i`. A value that opens with a
 /// bracket is taken whole when the bracket closes inside the token
 /// (`bnds=[264,444][920,908]`); otherwise the value ends at a separator or
@@ -448,7 +459,8 @@ pub fn value_end(b: &[u8], i: usize) -> usize {
     if matches!(b.get(i), Some(b'[' | b'(' | b'{' | b'<')) {
         let mut depth = 0usize;
         let mut j = i;
-        while let Some(&c) = b.get(j) {
+        // Bounded, so `a=[a=[a=[…` cannot make every `=` read to the end.
+        while let Some(&c) = b.get(j).filter(|_| j - i < MAX_BRACKETED) {
             if is_space(c) {
                 break;
             }

@@ -331,3 +331,32 @@ fn random_text_tokenizes_within_bounds() {
         assert_eq!(a.hashes(), b.hashes(), "{line:?}");
     }
 }
+
+/// Hostile lines: a megabyte of patterns that make a careless scanner read
+/// the rest of the line again at every step. They must finish (in linear
+/// time; a quadratic scan would not finish in any reasonable test run) and
+/// stay within the caps.
+#[test]
+fn hostile_megabyte_lines_finish() {
+    let n = 1 << 20;
+    let lines = [
+        "a=[".repeat(n / 3),
+        "a:b:".repeat(n / 4),
+        format!("'{}", "'x".repeat(n / 2)),
+        format!("\"{}", "x".repeat(n)),
+        "\"a".repeat(n / 2),
+        "/".repeat(n),
+        "k=v=".repeat(n / 4),
+        "Jun ".repeat(n / 4),
+        "1.2.".repeat(n / 4),
+        "<*>".repeat(n / 3),
+        "x.".repeat(n / 2),
+        "é=(".repeat(n / 4),
+    ];
+    let mut tokens = Tokens::default();
+    for line in &lines {
+        tokenize(line, 128, &mut tokens);
+        assert!(tokens.len() <= 128);
+        assert!(tokens.iter().all(|t| t.len() <= MAX_TOKEN_BYTES + 3));
+    }
+}
