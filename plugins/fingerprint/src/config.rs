@@ -11,7 +11,7 @@ use sluice_plugin_sdk::ConfigError;
 pub const DEFAULT_MAX_TEMPLATES: usize = 10_000;
 /// Largest `max_templates`: bounds what one tenant's instance may hold.
 pub const MAX_TEMPLATES_LIMIT: usize = 1_000_000;
-/// Default share of a template's tokens a line must equal to join it.
+/// Default share of a cluster's positions a line must equal to join it.
 /// Chosen once on the ten Loghub systems together (see the README), never
 /// per data set.
 pub const DEFAULT_SIMILARITY: f64 = 0.5;
@@ -57,9 +57,10 @@ pub struct Config {
     /// templates are forgotten when it is exceeded, whatever their number.
     #[serde(default = "default_memory_mb")]
     pub memory_mb: usize,
-    /// Similarity threshold in 0–1: the share of a template's tokens (its
-    /// `<*>` excluded) a line must equal to join the template. Higher splits
-    /// more; lower merges more.
+    /// Similarity threshold in 0–1: the share of a cluster's positions a
+    /// line must equal (the cluster's token, or a value a position where
+    /// lines differed has seen; `<*>` positions count as unequal, as in
+    /// Drain) to join the cluster. Higher splits more; lower merges more.
     #[serde(default = "default_similarity")]
     pub similarity: f64,
     /// Distinct values (2–64) a position where lines of one cluster differ

@@ -3,12 +3,15 @@
 //!
 //! Every event's `message` (normalize has already cut the header off) is
 //! split at whitespace and its variables are masked in one hand-written pass
-//! ([`tokenize`], [`mask`]); the masked tokens are mined with Drain
-//! ([`drain`]). The event leaves with `template` (variables as `<*>`) and
-//! `fingerprint` = xxh3-64 with seed 0 of the template's UTF-8 text
-//! ([`fingerprint_of`]). When a line makes a template more general, the old
-//! fingerprint is reported with `out.merge(old, new, template)` so the
-//! incident store can fold the old one into the new.
+//! ([`tokenize`], [`mask`], [`date`]); the masked tokens are mined with Drain
+//! ([`drain`]), whose clusters generalise lazily: a position where lines
+//! differ becomes `<*>` only once it has shown `variable_after` values
+//! ([`cluster`], [`pattern`]). The event leaves with `template` (variables
+//! as `<*>`) and `fingerprint` = xxh3-64 with seed 0 of the template's UTF-8
+//! text ([`fingerprint_of`]). When templates fold into a more general one,
+//! each old fingerprint is reported with `out.merge(old, new, template)` so
+//! the incident store can fold it into the new. [`score`] measures grouping
+//! and parsing accuracy on the Loghub samples (native only).
 
 pub mod cluster;
 pub mod config;
