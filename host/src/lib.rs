@@ -3,5 +3,9 @@
 
 pub mod cli;
 pub mod event;
+pub mod pipeline;
+pub mod queue;
+pub mod runner;
 pub mod runtime;
+pub mod store;
 pub mod telemetry;

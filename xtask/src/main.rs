@@ -157,5 +157,7 @@ fn services(args: &[String]) -> Result<()> {
 fn test(args: &[String]) -> Result<()> {
     services(&["up".to_owned()])?;
     build_plugins()?;
+    // The CLI tests run the real `sluice` binary.
+    status(cargo().args(["build", "--package", "sluice"]))?;
     status(cargo().args(["test", "--workspace"]).args(args))
 }

@@ -59,6 +59,24 @@ impl DeadLetter {
         }
     }
 
+    /// The dead letter for an event no step could take: no pipeline serves
+    /// its tenant, or its chain could not start. `step` says which.
+    pub fn unprocessed(event: Event, step: &str, code: &str, error: String, failed_at_ns: i64) -> Self {
+        Self {
+            tenant: event.tenant.clone(),
+            pipeline: String::new(),
+            pipeline_version: 0,
+            step: step.to_owned(),
+            plugin: String::new(),
+            plugin_version: String::new(),
+            plugin_sha256: String::new(),
+            code: code.to_owned(),
+            error,
+            event,
+            failed_at_ns,
+        }
+    }
+
     /// Public JSON shape.
     pub fn to_json(&self) -> Json {
         json!({

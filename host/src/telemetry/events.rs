@@ -110,3 +110,28 @@ impl InternalEvent for AlertsCapped<'_> {
         metrics::counter!("sluice_plugin_alerts_capped_total", "tenant" => self.tenant.to_owned(), "step" => self.step.to_owned()).increment(self.cut as u64);
     }
 }
+
+/// A pipeline reload finished.
+pub struct PipelineReloaded<'a> {
+    /// What it did.
+    pub report: &'a crate::pipeline::registry::ReloadReport,
+    /// From the first file event to the new version serving.
+    pub elapsed: Duration,
+}
+
+impl InternalEvent for PipelineReloaded<'_> {
+    fn emit(self) {
+        for (pipeline, version) in &self.report.published {
+            tracing::info!(pipeline, version, elapsed_ms = self.elapsed.as_secs_f64() * 1e3, "pipeline version now serving");
+            metrics::gauge!("sluice_pipeline_version", "pipeline" => pipeline.clone()).set(*version as f64);
+        }
+        for pipeline in &self.report.removed {
+            tracing::info!(pipeline, "pipeline removed with its file");
+        }
+        for error in &self.report.errors {
+            tracing::warn!(%error, "pipeline change rejected; the previous version keeps serving");
+            metrics::counter!("sluice_pipeline_reload_errors_total").increment(1);
+        }
+        metrics::histogram!("sluice_pipeline_reload_seconds").record(self.elapsed.as_secs_f64());
+    }
+}

@@ -1,0 +1,117 @@
+//! The runner: worker threads that take batches from the queue, run each
+//! tenant's events through that tenant's chain, write the results to every
+//! sink and only then acknowledge the batch.
+//!
+//! In: [`crate::queue::Consumer`]s, one per worker; the pipeline registry.
+//! Out: stored events, dead letters, incidents — through [`sinks::Sinks`].
+//!
+//! A worker owns the plugin instances of the tenants routed to it, so
+//! instances are never shared between threads or tenants. A new pipeline
+//! version takes effect at the next batch boundary: a batch runs entirely
+//! under one version.
+
+pub mod chain;
+pub mod sinks;
+mod worker;
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::pipeline::Registry;
+use crate::queue::Consumer;
+use crate::runtime::{Alert, Event, FingerprintMerge, PluginRuntime};
+use crate::store::StoredEvent;
+use crate::event::DeadLetter;
+
+pub use sinks::Sinks;
+
+/// Default events per batch.
+pub const BATCH_EVENTS: usize = 1024;
+
+/// How often windows are closed when no events arrive.
+pub const TICK: Duration = Duration::from_secs(1);
+
+/// Runner settings.
+#[derive(Debug, Clone)]
+pub struct RunnerOptions {
+    /// Worker threads.
+    pub workers: usize,
+    /// Most events per batch.
+    pub batch_events: usize,
+    /// Longest wait for a first event before ticking.
+    pub poll_wait: Duration,
+    /// Interval of plugin ticks.
+    pub tick: Duration,
+}
+
+impl Default for RunnerOptions {
+    fn default() -> Self {
+        Self {
+            workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            batch_events: BATCH_EVENTS,
+            poll_wait: Duration::from_millis(50),
+            tick: TICK,
+        }
+    }
+}
+
+/// What one batch produced, for the sinks.
+#[derive(Debug, Default)]
+pub struct BatchOutput {
+    /// Events to store, with their pipeline version.
+    pub stored: Vec<StoredEvent>,
+    /// Processed events of signal-only pipelines (aggregated, not stored).
+    pub signals_only: Vec<Event>,
+    /// Events that failed.
+    pub dead: Vec<DeadLetter>,
+    /// Alerts, by tenant.
+    pub alerts: Vec<(String, Alert)>,
+    /// Fingerprint merges, by tenant.
+    pub merges: Vec<(String, FingerprintMerge)>,
+    /// Events that made it through their whole chain.
+    pub processed: u64,
+}
+
+/// The running workers.
+pub struct Runner {
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Runner {
+    /// Start one worker per consumer.
+    pub fn start(
+        options: &RunnerOptions,
+        runtime: Arc<PluginRuntime>,
+        registry: Arc<Registry>,
+        consumers: Vec<Box<dyn Consumer>>,
+        sinks: Arc<Sinks>,
+        handle: tokio::runtime::Handle,
+    ) -> std::io::Result<Self> {
+        let mut threads = Vec::new();
+        for (index, consumer) in consumers.into_iter().enumerate() {
+            let worker = worker::Worker::new(
+                index,
+                options.clone(),
+                runtime.clone(),
+                registry.clone(),
+                consumer,
+                sinks.clone(),
+                handle.clone(),
+            );
+            threads.push(
+                std::thread::Builder::new()
+                    .name(format!("sluice-worker-{index}"))
+                    .spawn(move || worker.run())?,
+            );
+        }
+        Ok(Self { threads })
+    }
+
+    /// Wait for every worker to finish (after the queue closed and drained).
+    pub fn join(self) {
+        for thread in self.threads {
+            let _ = thread.join();
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! Writing a batch's results to every sink before its delivery is
+//! acknowledged. Retriable failures (a store down) are retried with backoff
+//! for as long as it takes, holding the batch, so the queue fills and
+//! ingest sheds load instead of losing events. Rows a store rejects as bad
+//! data are isolated by bisection and become dead letters; the rest of the
+//! batch is stored.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::BatchOutput;
+use crate::event::DeadLetter;
+use crate::pipeline::registry::now_ns;
+use crate::store::{
+    DeadLetterStore, IncidentChange, IncidentStore, LogStore, StoreError, StoredEvent,
+};
+
+/// First wait after a retriable failure; doubled up to [`MAX_BACKOFF`].
+const FIRST_BACKOFF: Duration = Duration::from_millis(50);
+
+/// Longest wait between retries of a store that is down.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Something that sees every batch of processed events after it is stored
+/// (live tail, signal aggregates).
+pub trait Tap: Send + Sync + 'static {
+    /// Stored events (or, for signal-only pipelines, processed ones).
+    fn processed(&self, tenant_events: &[&crate::runtime::Event]);
+}
+
+/// Something told about incident changes (notifications).
+pub trait IncidentListener: Send + Sync + 'static {
+    /// Incidents created, reopened, updated.
+    fn changed(&self, tenant: &str, changes: &[IncidentChange]);
+}
+
+/// Every place results go.
+#[derive(Clone)]
+pub struct Sinks {
+    /// Processed events.
+    pub logs: Arc<dyn LogStore>,
+    /// Alerts → incidents.
+    pub incidents: Arc<dyn IncidentStore>,
+    /// Events that failed.
+    pub dead_letters: Arc<dyn DeadLetterStore>,
+    /// Observers of processed events.
+    pub taps: Vec<Arc<dyn Tap>>,
+    /// Observers of incident changes.
+    pub incident_listeners: Vec<Arc<dyn IncidentListener>>,
+}
+
+impl Sinks {
+    /// Store everything in `out`; returns once all of it is stored.
+    pub async fn write(&self, out: BatchOutput) {
+        let BatchOutput {
+            stored,
+            mut dead,
+            alerts,
+            merges,
+            signals_only,
+            processed: _,
+        } = out;
+        if !stored.is_empty() {
+            let mut rejected = Vec::new();
+            self.insert_logs(&stored, &mut rejected).await;
+            dead.extend(rejected);
+        }
+        if !dead.is_empty() {
+            retry("dead letters", || self.dead_letters.insert(&dead)).await;
+            record_dead_letters(&dead);
+        }
+        let mut by_tenant: BTreeMap<String, Vec<crate::runtime::Alert>> = BTreeMap::new();
+        for (tenant, alert) in alerts {
+            by_tenant.entry(tenant).or_default().push(alert);
+        }
+        for (tenant, alerts) in &by_tenant {
+            let now = now_ns();
+            let changes = retry("incidents", || self.incidents.record_alerts(tenant, alerts, now)).await;
+            for listener in &self.incident_listeners {
+                listener.changed(tenant, &changes);
+            }
+        }
+        let mut merges_by_tenant: BTreeMap<String, Vec<crate::runtime::FingerprintMerge>> = BTreeMap::new();
+        for (tenant, merge) in merges {
+            merges_by_tenant.entry(tenant).or_default().push(merge);
+        }
+        for (tenant, merges) in &merges_by_tenant {
+            retry("incident merges", || self.incidents.merge_fingerprints(tenant, merges)).await;
+        }
+        if !self.taps.is_empty() {
+            let events: Vec<&crate::runtime::Event> =
+                stored.iter().map(|s| &s.event).chain(signals_only.iter()).collect();
+            for tap in &self.taps {
+                tap.processed(&events);
+            }
+        }
+    }
+
+    /// Insert rows; rows the store rejects as bad data go to `rejected`.
+    async fn insert_logs(&self, rows: &[StoredEvent], rejected: &mut Vec<DeadLetter>) {
+        // Explicit stack instead of recursion: async recursion needs boxing.
+        let mut pending: Vec<&[StoredEvent]> = vec![rows];
+        while let Some(chunk) = pending.pop() {
+            match retry_unless_rejected("log store", || self.logs.insert(chunk)).await {
+                Ok(()) => {}
+                Err(why) if chunk.len() == 1 => {
+                    let row = &chunk[0];
+                    tracing::warn!(tenant = %row.event.tenant, id = %row.event.id, %why, "log store rejected an event; dead-lettered");
+                    let mut letter = DeadLetter::unprocessed(row.event.clone(), "(log store)", "store_rejected", why, now_ns());
+                    letter.pipeline = row.pipeline.clone();
+                    letter.pipeline_version = row.pipeline_version;
+                    rejected.push(letter);
+                }
+                Err(_) => {
+                    let (left, right) = chunk.split_at(chunk.len() / 2);
+                    pending.push(right);
+                    pending.push(left);
+                }
+            }
+        }
+    }
+}
+
+fn record_dead_letters(dead: &[DeadLetter]) {
+    for letter in dead {
+        metrics::counter!("sluice_dead_letters_total", "tenant" => letter.tenant.clone(), "step" => letter.step.clone(), "code" => letter.code.clone()).increment(1);
+    }
+}
+
+/// Retry a store call until it succeeds; non-retriable errors are logged
+/// and given up (they cannot succeed), retriable ones retried with backoff.
+async fn retry<T: Default, F, Fut>(what: &str, mut call: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        match call().await {
+            Ok(value) => return value,
+            Err(error) if error.is_retriable() => {
+                tracing::warn!(sink = what, %error, retry_in_ms = backoff.as_millis() as u64, "sink unavailable; holding the batch and retrying");
+                metrics::counter!("sluice_sink_retries_total", "sink" => what.to_owned()).increment(1);
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+            Err(error) => {
+                tracing::error!(sink = what, %error, "sink refused a write that cannot succeed; data lost");
+                metrics::counter!("sluice_sink_failures_total", "sink" => what.to_owned()).increment(1);
+                return T::default();
+            }
+        }
+    }
+}
+
+/// Like [`retry`], but hands back a rejection of the data for bisection.
+async fn retry_unless_rejected<F, Fut>(what: &str, mut call: F) -> Result<(), String>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<(), StoreError>>,
+{
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        match call().await {
+            Ok(()) => return Ok(()),
+            Err(StoreError::Rejected(why)) => return Err(why),
+            Err(error) if error.is_retriable() => {
+                tracing::warn!(sink = what, %error, retry_in_ms = backoff.as_millis() as u64, "sink unavailable; holding the batch and retrying");
+                metrics::counter!("sluice_sink_retries_total", "sink" => what.to_owned()).increment(1);
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(MAX_BACKOFF);
+            }
+            Err(error) => return Err(error.to_string()),
+        }
+    }
+}
