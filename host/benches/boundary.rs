@@ -45,7 +45,9 @@ fn event(i: usize) -> Event {
 
 /// The same event as the SDK sees it natively (the generated guest type).
 fn sdk_event(i: usize) -> sluice_plugin_sdk::Event {
-    let mut e = sluice_plugin_sdk::Event::new(format!("GET /api/v1/orders/{i} completed in 87ms status=200"));
+    let mut e = sluice_plugin_sdk::Event::new(format!(
+        "GET /api/v1/orders/{i} completed in 87ms status=200"
+    ));
     e.id = format!("0193a1c2-7d4e-7f00-8000-{i:012x}");
     e.tenant = "acme".into();
     e.project = Some("123".into());
@@ -58,7 +60,8 @@ fn sdk_event(i: usize) -> sluice_plugin_sdk::Event {
 }
 
 fn boundary(c: &mut Criterion) {
-    let wasm = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/plugins/fixtures/testkit.wasm");
+    let wasm =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/plugins/fixtures/testkit.wasm");
     let runtime = Arc::new(PluginRuntime::new(RuntimeOptions::default()).expect("runtime"));
     let plugin = runtime
         .load_file(&wasm)
@@ -85,7 +88,11 @@ fn boundary(c: &mut Criterion) {
             let sdk_batch: Vec<sluice_plugin_sdk::Event> = (0..size).map(sdk_event).collect();
             let mut native = Harness::<Testkit>::from_json(&config).expect("native");
             group.bench_with_input(BenchmarkId::new("native", size), &sdk_batch, |b, batch| {
-                b.iter_batched(|| batch.clone(), |batch| native.process(batch), BatchSize::SmallInput)
+                b.iter_batched(
+                    || batch.clone(),
+                    |batch| native.process(batch),
+                    BatchSize::SmallInput,
+                )
             });
         }
         group.finish();

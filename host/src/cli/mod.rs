@@ -4,6 +4,7 @@
 mod plugin_build;
 pub mod plugin_new;
 pub mod plugin_test;
+mod service;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,6 +17,9 @@ use crate::runtime::{PluginRuntime, RuntimeOptions};
 #[derive(Debug, Parser)]
 #[command(name = "sluice", version, about)]
 pub struct Cli {
+    /// Config file (default: ./sluice.toml if present; `SLUICE_*` variables override).
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -24,6 +28,25 @@ pub struct Cli {
 /// Top-level commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run Sluice (embedded default: no servers needed).
+    Run,
+    /// Validate every pipeline file and the plugins they use, without starting.
+    Check {
+        /// Pipeline directory (default: the configured one, `pipelines/`).
+        dir: Option<PathBuf>,
+    },
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(service::TenantCommand),
+    /// Manage API keys.
+    #[command(subcommand)]
+    Key(service::KeyCommand),
+    /// Inspect and replay dead letters.
+    #[command(subcommand)]
+    Dlq(service::DlqCommand),
+    /// Operate pipelines of the running server.
+    #[command(subcommand)]
+    Pipeline(service::PipelineCommand),
     /// Write, build and try plugins.
     #[command(subcommand)]
     Plugin(PluginCommand),
@@ -48,7 +71,24 @@ pub enum PluginCommand {
 /// Parse arguments, run, and return the exit code.
 pub fn main() -> anyhow::Result<i32> {
     let cli = Cli::parse();
+    let config = || {
+        crate::config::Config::load(cli.config.as_deref())
+            .map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))
+    };
+    let async_runtime = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+    };
     match cli.command {
+        Command::Run => async_runtime()?.block_on(service::run(config()?)),
+        Command::Check { dir } => service::check(&config()?, dir),
+        Command::Tenant(command) => async_runtime()?.block_on(service::tenant(&config()?, command)),
+        Command::Key(command) => async_runtime()?.block_on(service::key(&config()?, command)),
+        Command::Dlq(command) => async_runtime()?.block_on(service::dlq(&config()?, command)),
+        Command::Pipeline(command) => {
+            async_runtime()?.block_on(service::pipeline(&config()?, command))
+        }
         Command::Plugin(PluginCommand::New(args)) => {
             let dir = plugin_new::run(&args)?;
             println!("created plugin crate {}", dir.display());

@@ -61,7 +61,13 @@ impl DeadLetter {
 
     /// The dead letter for an event no step could take: no pipeline serves
     /// its tenant, or its chain could not start. `step` says which.
-    pub fn unprocessed(event: Event, step: &str, code: &str, error: String, failed_at_ns: i64) -> Self {
+    pub fn unprocessed(
+        event: Event,
+        step: &str,
+        code: &str,
+        error: String,
+        failed_at_ns: i64,
+    ) -> Self {
         Self {
             tenant: event.tenant.clone(),
             pipeline: String::new(),

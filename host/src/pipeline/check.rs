@@ -19,7 +19,11 @@ pub struct CheckReport {
 }
 
 /// Check every `*.toml` in `dir`.
-pub fn check_dir(runtime: &Arc<PluginRuntime>, dir: &Path, plugin_dirs: &PluginDirs) -> CheckReport {
+pub fn check_dir(
+    runtime: &Arc<PluginRuntime>,
+    dir: &Path,
+    plugin_dirs: &PluginDirs,
+) -> CheckReport {
     let mut report = CheckReport::default();
     let files = match load::pipeline_files(dir) {
         Ok(files) => files,
@@ -45,11 +49,15 @@ pub fn check_dir(runtime: &Arc<PluginRuntime>, dir: &Path, plugin_dirs: &PluginD
     for pipeline in &loaded {
         match conflicts.get(&pipeline.path) {
             Some(conflict) => report.errors.push(conflict.clone()),
-            None => report.ok.push((pipeline.name.clone(), pipeline.steps.len())),
+            None => report
+                .ok
+                .push((pipeline.name.clone(), pipeline.steps.len())),
         }
     }
     if loaded.iter().all(|p| !p.spec.pipeline.default) && !loaded.is_empty() {
-        tracing::warn!("no default pipeline: tenants without a pipeline of their own will have their events dead-lettered");
+        tracing::warn!(
+            "no default pipeline: tenants without a pipeline of their own will have their events dead-lettered"
+        );
     }
     report
 }

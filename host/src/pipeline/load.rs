@@ -39,7 +39,11 @@ impl PluginDirs {
         let searched: Vec<String> = self.0.iter().map(|d| d.display().to_string()).collect();
         Err(format!(
             "no plugin `{plugin}` in {} (build the plugins with `cargo xtask plugins`)",
-            if searched.is_empty() { "any plugin directory".to_owned() } else { searched.join(", ") }
+            if searched.is_empty() {
+                "any plugin directory".to_owned()
+            } else {
+                searched.join(", ")
+            }
         ))
     }
 }
@@ -106,14 +110,26 @@ pub fn load_file(
         let plugin_path = match dirs.resolve(path, step.plugin.get_ref()) {
             Ok(p) => p,
             Err(message) => {
-                errors.push(spec::locate(&shown, &text, &at("plugin"), plugin_span, &message));
+                errors.push(spec::locate(
+                    &shown,
+                    &text,
+                    &at("plugin"),
+                    plugin_span,
+                    &message,
+                ));
                 continue;
             }
         };
         let plugin = match runtime.load_file(&plugin_path) {
             Ok(p) => p,
             Err(error) => {
-                errors.push(spec::locate(&shown, &text, &at("plugin"), plugin_span, &error.to_string()));
+                errors.push(spec::locate(
+                    &shown,
+                    &text,
+                    &at("plugin"),
+                    plugin_span,
+                    &error.to_string(),
+                ));
                 continue;
             }
         };
@@ -125,7 +141,12 @@ pub fn load_file(
                 &text,
                 &at("sha256"),
                 Some(pin.span()),
-                &format!("pinned to {} but {} has {}", pin.get_ref(), plugin_path.display(), plugin.sha256),
+                &format!(
+                    "pinned to {} but {} has {}",
+                    pin.get_ref(),
+                    plugin_path.display(),
+                    plugin.sha256
+                ),
             ));
             continue;
         }
@@ -137,7 +158,12 @@ pub fn load_file(
                 &text,
                 &at("version"),
                 Some(pin.span()),
-                &format!("pinned to {} but {} is {}", pin.get_ref(), plugin_path.display(), plugin.label()),
+                &format!(
+                    "pinned to {} but {} is {}",
+                    pin.get_ref(),
+                    plugin_path.display(),
+                    plugin.label()
+                ),
             ));
             continue;
         }
@@ -170,7 +196,13 @@ pub fn load_file(
             );
             if let Err(error) = probe {
                 let span = step.name.as_ref().map_or(step.plugin.span(), |n| n.span());
-                errors.push(spec::locate(&shown, &text, &format!("steps[{index}].config"), Some(span), &error.to_string()));
+                errors.push(spec::locate(
+                    &shown,
+                    &text,
+                    &format!("steps[{index}].config"),
+                    Some(span),
+                    &error.to_string(),
+                ));
             }
         }
     }
@@ -216,14 +248,26 @@ pub fn cross_check(pipelines: &[&LoadedPipeline]) -> HashMap<PathBuf, SpecError>
         if let Some(other) = names.insert(&pipeline.name, pipeline) {
             errors.insert(
                 pipeline.path.clone(),
-                located(pipeline, "pipeline.name", format!("pipeline `{}` is also defined in {}", pipeline.name, other.path.display())),
+                located(
+                    pipeline,
+                    "pipeline.name",
+                    format!(
+                        "pipeline `{}` is also defined in {}",
+                        pipeline.name,
+                        other.path.display()
+                    ),
+                ),
             );
         }
         if pipeline.spec.pipeline.default {
             if let Some(other) = default {
                 errors.insert(
                     pipeline.path.clone(),
-                    located(pipeline, "pipeline.default", format!("{} is already the default pipeline", other.path.display())),
+                    located(
+                        pipeline,
+                        "pipeline.default",
+                        format!("{} is already the default pipeline", other.path.display()),
+                    ),
                 );
             } else {
                 default = Some(pipeline);
@@ -235,7 +279,14 @@ pub fn cross_check(pipelines: &[&LoadedPipeline]) -> HashMap<PathBuf, SpecError>
             {
                 errors.insert(
                     pipeline.path.clone(),
-                    located(pipeline, "pipeline.tenants", format!("tenant `{tenant}` is already served by {}", other.path.display())),
+                    located(
+                        pipeline,
+                        "pipeline.tenants",
+                        format!(
+                            "tenant `{tenant}` is already served by {}",
+                            other.path.display()
+                        ),
+                    ),
                 );
             }
         }

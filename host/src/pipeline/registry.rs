@@ -197,13 +197,26 @@ impl Registry {
         };
         let mut state = self.state.lock();
         // Load every file; unchanged content keeps its version.
-        let mut candidates: HashMap<PathBuf, Result<LoadedPipeline, Vec<SpecError>>> = HashMap::new();
+        let mut candidates: HashMap<PathBuf, Result<LoadedPipeline, Vec<SpecError>>> =
+            HashMap::new();
         for path in &files {
-            let known = state.files.get(path).and_then(|e| e.serving.as_ref()).map(|p| p.content_hash.clone());
-            candidates.insert(path.clone(), load::load_file(&self.runtime, &self.plugin_dirs, path, known.as_deref()));
+            let known = state
+                .files
+                .get(path)
+                .and_then(|e| e.serving.as_ref())
+                .map(|p| p.content_hash.clone());
+            candidates.insert(
+                path.clone(),
+                load::load_file(&self.runtime, &self.plugin_dirs, path, known.as_deref()),
+            );
         }
         // Files that vanished take their pipeline with them.
-        let vanished: Vec<PathBuf> = state.files.keys().filter(|p| !files.contains(p)).cloned().collect();
+        let vanished: Vec<PathBuf> = state
+            .files
+            .keys()
+            .filter(|p| !files.contains(p))
+            .cloned()
+            .collect();
         for path in vanished {
             if let Some(entry) = state.files.remove(&path)
                 && let Some(serving) = entry.serving
@@ -213,7 +226,10 @@ impl Registry {
         }
         // Cross-file conflicts among what would be in force.
         let conflicts = {
-            let would_serve: Vec<&LoadedPipeline> = candidates.values().filter_map(|c| c.as_ref().ok()).collect();
+            let would_serve: Vec<&LoadedPipeline> = candidates
+                .values()
+                .filter_map(|c| c.as_ref().ok())
+                .collect();
             load::cross_check(&would_serve)
         };
         for path in &files {
@@ -233,7 +249,10 @@ impl Registry {
             match outcome {
                 Ok(loaded) => {
                     entry.errors.clear();
-                    let unchanged = entry.serving.as_ref().is_some_and(|p| p.content_hash == loaded.content_hash);
+                    let unchanged = entry
+                        .serving
+                        .as_ref()
+                        .is_some_and(|p| p.content_hash == loaded.content_hash);
                     if unchanged {
                         continue;
                     }
@@ -269,7 +288,11 @@ impl Registry {
             .snapshot()
             .for_tenant(tenant)
             .ok_or_else(|| RollbackError::NoPipeline(tenant.to_owned()))?;
-        let history = state.history.get(&current.name).cloned().unwrap_or_default();
+        let history = state
+            .history
+            .get(&current.name)
+            .cloned()
+            .unwrap_or_default();
         // The newest version older than what serves now, with other content.
         let target = history
             .iter()
@@ -318,7 +341,12 @@ impl Registry {
 
     /// Versions published for a pipeline, oldest first.
     pub fn history(&self, name: &str) -> Vec<Arc<Pipeline>> {
-        self.state.lock().history.get(name).cloned().unwrap_or_default()
+        self.state
+            .lock()
+            .history
+            .get(name)
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Plugin files the pipelines in force read (watched for changes).
@@ -351,14 +379,20 @@ impl Registry {
     fn publish(&self, state: &State) {
         let mut snapshot = Snapshot::default();
         for entry in state.files.values() {
-            let Some(pipeline) = &entry.serving else { continue };
+            let Some(pipeline) = &entry.serving else {
+                continue;
+            };
             for tenant in &pipeline.tenants {
-                snapshot.by_tenant.insert(tenant.clone(), pipeline.name.clone());
+                snapshot
+                    .by_tenant
+                    .insert(tenant.clone(), pipeline.name.clone());
             }
             if pipeline.is_default {
                 snapshot.default = Some(pipeline.name.clone());
             }
-            snapshot.pipelines.insert(pipeline.name.clone(), pipeline.clone());
+            snapshot
+                .pipelines
+                .insert(pipeline.name.clone(), pipeline.clone());
         }
         snapshot.pins = state.pins.clone();
         self.snapshot.store(Arc::new(snapshot));
@@ -375,7 +409,9 @@ impl Registry {
             .flatten()
             .map(|p| p.content_hash.as_str())
             .collect();
-        persisted.versions.retain(|hash, _| live.contains(hash.as_str()));
+        persisted
+            .versions
+            .retain(|hash, _| live.contains(hash.as_str()));
         if let Ok(bytes) = serde_json::to_vec_pretty(&*persisted) {
             let tmp = path.with_extension("tmp");
             if let Err(e) = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path)) {

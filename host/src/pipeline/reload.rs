@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use notify::{RecommendedWatcher, RecursiveMode, Watcher};
 
-use super::registry::{ReloadReport, Registry};
+use super::registry::{Registry, ReloadReport};
 use crate::telemetry::{self, PipelineReloaded};
 
 /// Quiet time after the last file event before reloading. Short enough to
@@ -73,7 +73,7 @@ pub fn watch(
                 refresh_watches(&mut watcher, &registry, &mut watched);
             }
         })
-        .map_err(|e| notify::Error::io(e))?;
+        .map_err(notify::Error::io)?;
     Ok(ReloadWatcher {
         stop,
         thread: Some(thread),
@@ -86,17 +86,25 @@ fn relevant(event: &notify::Event, registry: &Registry) -> bool {
     }
     let plugins = registry.plugin_paths();
     event.paths.iter().any(|path| {
-        path.parent() == Some(registry.dir())
-            && path.extension().is_some_and(|e| e == "toml")
+        path.parent() == Some(registry.dir()) && path.extension().is_some_and(|e| e == "toml")
             || plugins.iter().any(|p| same_file(p, path))
     })
 }
 
 fn same_file(a: &Path, b: &Path) -> bool {
-    a == b || a.file_name() == b.file_name() && a.canonicalize().ok().zip(b.parent().and_then(|p| p.canonicalize().ok())).is_some_and(|(a, bp)| a.parent() == Some(bp.as_path()))
+    a == b
+        || a.file_name() == b.file_name()
+            && a.canonicalize()
+                .ok()
+                .zip(b.parent().and_then(|p| p.canonicalize().ok()))
+                .is_some_and(|(a, bp)| a.parent() == Some(bp.as_path()))
 }
 
-fn refresh_watches(watcher: &mut RecommendedWatcher, registry: &Registry, watched: &mut HashSet<PathBuf>) {
+fn refresh_watches(
+    watcher: &mut RecommendedWatcher,
+    registry: &Registry,
+    watched: &mut HashSet<PathBuf>,
+) {
     let mut wanted: HashSet<PathBuf> = registry
         .plugin_paths()
         .iter()

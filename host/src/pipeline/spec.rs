@@ -163,7 +163,10 @@ pub fn parse(file: &str, text: &str) -> Result<PipelineFile, SpecError> {
         .map_err(|error| locate(file, text, "(file)", error.span(), error.message()))?;
     let parsed: Result<PipelineFile, _> = serde_path_to_error::deserialize(deserializer);
     let spec = parsed.map_err(|error| {
-        let path = error.path().to_string().replace(".$__serde_spanned_private_value", "");
+        let path = error
+            .path()
+            .to_string()
+            .replace(".$__serde_spanned_private_value", "");
         let inner = error.into_inner();
         locate(file, text, &path, inner.span(), inner.message())
     })?;
@@ -187,7 +190,9 @@ impl PipelineFile {
 impl Header {
     /// The tenants named, if any.
     pub fn tenant_names(&self) -> &[String] {
-        self.tenants.as_ref().map_or(&[], |t| t.get_ref().as_slice())
+        self.tenants
+            .as_ref()
+            .map_or(&[], |t| t.get_ref().as_slice())
     }
 }
 
@@ -245,7 +250,13 @@ fn validate(file: &str, text: &str, spec: &PipelineFile) -> Result<(), SpecError
     }
     for tenant in header.tenant_names() {
         if tenant.trim().is_empty() {
-            return Err(locate(file, text, "pipeline.tenants", header.tenants.as_ref().map(|t| t.span()), "tenant names cannot be empty"));
+            return Err(locate(
+                file,
+                text,
+                "pipeline.tenants",
+                header.tenants.as_ref().map(|t| t.span()),
+                "tenant names cannot be empty",
+            ));
         }
     }
     let mut seen = std::collections::HashSet::new();
@@ -254,32 +265,68 @@ fn validate(file: &str, text: &str, spec: &PipelineFile) -> Result<(), SpecError
         let name = step.name();
         if !seen.insert(name.clone()) {
             let span = step.name.as_ref().map_or(step.plugin.span(), Spanned::span);
-            return Err(locate(file, text, &at("name"), Some(span), &format!("step name `{name}` is used twice; name one of them")));
+            return Err(locate(
+                file,
+                text,
+                &at("name"),
+                Some(span),
+                &format!("step name `{name}` is used twice; name one of them"),
+            ));
         }
         if step.plugin.get_ref().trim().is_empty() {
-            return Err(locate(file, text, &at("plugin"), Some(step.plugin.span()), "is empty"));
+            return Err(locate(
+                file,
+                text,
+                &at("plugin"),
+                Some(step.plugin.span()),
+                "is empty",
+            ));
         }
         if let Some(sha) = &step.sha256
             && (sha.get_ref().len() != 64 || !sha.get_ref().chars().all(|c| c.is_ascii_hexdigit()))
         {
-            return Err(locate(file, text, &at("sha256"), Some(sha.span()), "must be 64 hex digits"));
+            return Err(locate(
+                file,
+                text,
+                &at("sha256"),
+                Some(sha.span()),
+                "must be 64 hex digits",
+            ));
         }
         if let Some(mb) = &step.limits.memory_mb
             && !(1..=MAX_STEP_MEMORY_MB).contains(mb.get_ref())
         {
-            return Err(locate(file, text, &at("limits.memory_mb"), Some(mb.span()), &format!("must be between 1 and {MAX_STEP_MEMORY_MB}")));
+            return Err(locate(
+                file,
+                text,
+                &at("limits.memory_mb"),
+                Some(mb.span()),
+                &format!("must be between 1 and {MAX_STEP_MEMORY_MB}"),
+            ));
         }
         if let Some(ms) = &step.limits.timeout_ms
             && !(1..=MAX_STEP_TIMEOUT_MS).contains(ms.get_ref())
         {
-            return Err(locate(file, text, &at("limits.timeout_ms"), Some(ms.span()), &format!("must be between 1 and {MAX_STEP_TIMEOUT_MS}")));
+            return Err(locate(
+                file,
+                text,
+                &at("limits.timeout_ms"),
+                Some(ms.span()),
+                &format!("must be between 1 and {MAX_STEP_TIMEOUT_MS}"),
+            ));
         }
     }
     Ok(())
 }
 
 /// Build an error at a byte span of the file.
-pub fn locate(file: &str, text: &str, field: &str, span: Option<Range<usize>>, message: &str) -> SpecError {
+pub fn locate(
+    file: &str,
+    text: &str,
+    field: &str,
+    span: Option<Range<usize>>,
+    message: &str,
+) -> SpecError {
     let offset = span.map_or(0, |s| s.start.min(text.len()));
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
@@ -343,8 +390,16 @@ logs = false
         let error = parse("p.toml", text).unwrap_err();
         assert_eq!((error.line, error.column), (7, 1));
         assert_eq!(error.field, "steps[0].limits.memroy_mb");
-        assert!(error.message.contains("unknown field `memroy_mb`"), "{error}");
-        assert!(error.to_string().starts_with("p.toml:7:1: steps[0].limits.memroy_mb: "), "{error}");
+        assert!(
+            error.message.contains("unknown field `memroy_mb`"),
+            "{error}"
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with("p.toml:7:1: steps[0].limits.memroy_mb: "),
+            "{error}"
+        );
     }
 
     #[test]
@@ -359,9 +414,13 @@ logs = false
     fn semantic_errors_are_located() {
         let text = "[pipeline]\ndefault = true\n[[steps]]\nplugin = \"x\"\n[steps.limits]\nmemory_mb = 99999\n";
         let error = parse("p.toml", text).unwrap_err();
-        assert_eq!((error.line, error.column, error.field.as_str()), (6, 13, "steps[0].limits.memory_mb"));
+        assert_eq!(
+            (error.line, error.column, error.field.as_str()),
+            (6, 13, "steps[0].limits.memory_mb")
+        );
 
-        let text = "[pipeline]\ndefault = true\n[[steps]]\nplugin = \"x\"\n[[steps]]\nplugin = \"x\"\n";
+        let text =
+            "[pipeline]\ndefault = true\n[[steps]]\nplugin = \"x\"\n[[steps]]\nplugin = \"x\"\n";
         let error = parse("p.toml", text).unwrap_err();
         assert_eq!((error.line, error.field.as_str()), (6, "steps[1].name"));
 

@@ -138,7 +138,9 @@ impl Consumer for MemoryConsumer {
     }
 
     fn finished(&self) -> bool {
-        self.shared.closed.load(Ordering::SeqCst) && self.pending.is_empty() && self.receiver.is_empty()
+        self.shared.closed.load(Ordering::SeqCst)
+            && self.pending.is_empty()
+            && self.receiver.is_empty()
     }
 }
 
@@ -164,7 +166,10 @@ mod tests {
     }
 
     fn block<F: std::future::Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
     }
 
     #[test]
@@ -191,7 +196,12 @@ mod tests {
         let acme = worker_for("acme", 4);
         let mut ids = Vec::new();
         while let Some(d) = consumers[acme].poll(7, Duration::from_millis(5)) {
-            ids.extend(d.events.iter().filter(|e| e.tenant == "acme").map(|e| e.id.parse::<usize>().unwrap()));
+            ids.extend(
+                d.events
+                    .iter()
+                    .filter(|e| e.tenant == "acme")
+                    .map(|e| e.id.parse::<usize>().unwrap()),
+            );
             d.ack();
         }
         assert_eq!(ids, (0..50).collect::<Vec<_>>());
@@ -213,6 +223,9 @@ mod tests {
         }
         assert_eq!(rest, 6);
         assert!(consumers[0].finished());
-        assert!(matches!(block(producer.publish(vec![event("a", 1)])), Err(QueueError::Unavailable(_))));
+        assert!(matches!(
+            block(producer.publish(vec![event("a", 1)])),
+            Err(QueueError::Unavailable(_))
+        ));
     }
 }

@@ -11,6 +11,7 @@
 //! Both route a tenant's events to one worker, so a tenant's instances live
 //! on one thread and its events keep their order.
 
+pub mod kafka;
 pub mod memory;
 
 use std::time::Duration;
@@ -33,6 +34,9 @@ pub enum QueueError {
     #[error("queue unavailable: {0}")]
     Unavailable(String),
 }
+
+/// Closes a queue: no more events are handed out; workers drain the rest.
+pub type Closer = Box<dyn FnOnce() + Send>;
 
 /// The producing side, shared by every ingest request.
 #[async_trait]
@@ -82,10 +86,18 @@ impl Delivery {
 impl Drop for Delivery {
     fn drop(&mut self) {
         if self.ack.is_some() {
-            tracing::error!(events = self.events.len(), "delivery dropped without acknowledgement; its events will be redelivered where the queue is durable");
+            tracing::error!(
+                events = self.events.len(),
+                "delivery dropped without acknowledgement; its events will be redelivered where the queue is durable"
+            );
         }
     }
 }
+
+/// Set while a sink is retrying (a store is down): ingest sheds load with
+/// 503 + `Retry-After` instead of growing a backlog without bound.
+#[derive(Debug, Default)]
+pub struct Backpressure(pub std::sync::atomic::AtomicBool);
 
 /// Which worker serves `tenant`, of `workers`.
 pub fn worker_for(tenant: &str, workers: usize) -> usize {

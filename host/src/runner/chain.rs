@@ -62,7 +62,9 @@ impl Chain {
         let pipeline = self.pipeline.clone();
         let sinks = &pipeline.sinks;
         let mut current = events;
-        let mut originals: Vec<Option<Event>> = std::iter::repeat_with(|| None).take(current.len()).collect();
+        let mut originals: Vec<Option<Event>> = std::iter::repeat_with(|| None)
+            .take(current.len())
+            .collect();
         for (step, spec) in self.steps.iter_mut().zip(&pipeline.steps) {
             if current.is_empty() {
                 break;
@@ -70,13 +72,17 @@ impl Chain {
             let input = current.len();
             let output = step.run(&current);
             if sinks.incidents {
-                out.alerts.extend(output.alerts.into_iter().map(|a| (self.tenant.clone(), a)));
-                out.merges.extend(output.merges.into_iter().map(|m| (self.tenant.clone(), m)));
+                out.alerts
+                    .extend(output.alerts.into_iter().map(|a| (self.tenant.clone(), a)));
+                out.merges
+                    .extend(output.merges.into_iter().map(|m| (self.tenant.clone(), m)));
             }
             let mut next = Vec::with_capacity(current.len());
             let mut next_originals = Vec::with_capacity(current.len());
             let (mut dropped, mut failed) = (0u64, 0u64);
-            for ((event, original), outcome) in current.into_iter().zip(originals).zip(output.outcomes) {
+            for ((event, original), outcome) in
+                current.into_iter().zip(originals).zip(output.outcomes)
+            {
                 match outcome {
                     StepOutcome::Pass => {
                         next.push(event);
@@ -108,11 +114,12 @@ impl Chain {
         }
         out.processed += current.len() as u64;
         if sinks.logs {
-            out.stored.extend(current.into_iter().map(|event| StoredEvent {
-                event,
-                pipeline: pipeline.name.clone(),
-                pipeline_version: pipeline.version,
-            }));
+            out.stored
+                .extend(current.into_iter().map(|event| StoredEvent {
+                    event,
+                    pipeline: pipeline.name.clone(),
+                    pipeline_version: pipeline.version,
+                }));
         } else if sinks.signals {
             out.signals_only.extend(current);
         }
@@ -124,7 +131,11 @@ impl Chain {
             return;
         }
         for step in &mut self.steps {
-            out.alerts.extend(step.tick(now_ns).into_iter().map(|a| (self.tenant.clone(), a)));
+            out.alerts.extend(
+                step.tick(now_ns)
+                    .into_iter()
+                    .map(|a| (self.tenant.clone(), a)),
+            );
         }
     }
 }

@@ -18,11 +18,11 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use crate::event::DeadLetter;
 use crate::pipeline::Registry;
 use crate::queue::Consumer;
 use crate::runtime::{Alert, Event, FingerprintMerge, PluginRuntime};
 use crate::store::StoredEvent;
-use crate::event::DeadLetter;
 
 pub use sinks::Sinks;
 

@@ -49,6 +49,8 @@ pub struct Sinks {
     pub taps: Vec<Arc<dyn Tap>>,
     /// Observers of incident changes.
     pub incident_listeners: Vec<Arc<dyn IncidentListener>>,
+    /// Raised while a store is being retried, so ingest sheds load.
+    pub backpressure: Arc<crate::queue::Backpressure>,
 }
 
 impl Sinks {
@@ -68,7 +70,10 @@ impl Sinks {
             dead.extend(rejected);
         }
         if !dead.is_empty() {
-            retry("dead letters", || self.dead_letters.insert(&dead)).await;
+            retry(&self.backpressure, "dead letters", || {
+                self.dead_letters.insert(&dead)
+            })
+            .await;
             record_dead_letters(&dead);
         }
         let mut by_tenant: BTreeMap<String, Vec<crate::runtime::Alert>> = BTreeMap::new();
@@ -77,21 +82,31 @@ impl Sinks {
         }
         for (tenant, alerts) in &by_tenant {
             let now = now_ns();
-            let changes = retry("incidents", || self.incidents.record_alerts(tenant, alerts, now)).await;
+            let changes = retry(&self.backpressure, "incidents", || {
+                self.incidents.record_alerts(tenant, alerts, now)
+            })
+            .await;
             for listener in &self.incident_listeners {
                 listener.changed(tenant, &changes);
             }
         }
-        let mut merges_by_tenant: BTreeMap<String, Vec<crate::runtime::FingerprintMerge>> = BTreeMap::new();
+        let mut merges_by_tenant: BTreeMap<String, Vec<crate::runtime::FingerprintMerge>> =
+            BTreeMap::new();
         for (tenant, merge) in merges {
             merges_by_tenant.entry(tenant).or_default().push(merge);
         }
         for (tenant, merges) in &merges_by_tenant {
-            retry("incident merges", || self.incidents.merge_fingerprints(tenant, merges)).await;
+            retry(&self.backpressure, "incident merges", || {
+                self.incidents.merge_fingerprints(tenant, merges)
+            })
+            .await;
         }
         if !self.taps.is_empty() {
-            let events: Vec<&crate::runtime::Event> =
-                stored.iter().map(|s| &s.event).chain(signals_only.iter()).collect();
+            let events: Vec<&crate::runtime::Event> = stored
+                .iter()
+                .map(|s| &s.event)
+                .chain(signals_only.iter())
+                .collect();
             for tap in &self.taps {
                 tap.processed(&events);
             }
@@ -103,12 +118,20 @@ impl Sinks {
         // Explicit stack instead of recursion: async recursion needs boxing.
         let mut pending: Vec<&[StoredEvent]> = vec![rows];
         while let Some(chunk) = pending.pop() {
-            match retry_unless_rejected("log store", || self.logs.insert(chunk)).await {
+            match retry_unless_rejected(&self.backpressure, "log store", || self.logs.insert(chunk))
+                .await
+            {
                 Ok(()) => {}
                 Err(why) if chunk.len() == 1 => {
                     let row = &chunk[0];
                     tracing::warn!(tenant = %row.event.tenant, id = %row.event.id, %why, "log store rejected an event; dead-lettered");
-                    let mut letter = DeadLetter::unprocessed(row.event.clone(), "(log store)", "store_rejected", why, now_ns());
+                    let mut letter = DeadLetter::unprocessed(
+                        row.event.clone(),
+                        "(log store)",
+                        "store_rejected",
+                        why,
+                        now_ns(),
+                    );
                     letter.pipeline = row.pipeline.clone();
                     letter.pipeline_version = row.pipeline_version;
                     rejected.push(letter);
@@ -131,7 +154,11 @@ fn record_dead_letters(dead: &[DeadLetter]) {
 
 /// Retry a store call until it succeeds; non-retriable errors are logged
 /// and given up (they cannot succeed), retriable ones retried with backoff.
-async fn retry<T: Default, F, Fut>(what: &str, mut call: F) -> T
+async fn retry<T: Default, F, Fut>(
+    pressure: &crate::queue::Backpressure,
+    what: &str,
+    mut call: F,
+) -> T
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, StoreError>>,
@@ -139,16 +166,24 @@ where
     let mut backoff = FIRST_BACKOFF;
     loop {
         match call().await {
-            Ok(value) => return value,
+            Ok(value) => {
+                pressure
+                    .0
+                    .store(false, std::sync::atomic::Ordering::Relaxed);
+                return value;
+            }
             Err(error) if error.is_retriable() => {
+                pressure.0.store(true, std::sync::atomic::Ordering::Relaxed);
                 tracing::warn!(sink = what, %error, retry_in_ms = backoff.as_millis() as u64, "sink unavailable; holding the batch and retrying");
-                metrics::counter!("sluice_sink_retries_total", "sink" => what.to_owned()).increment(1);
+                metrics::counter!("sluice_sink_retries_total", "sink" => what.to_owned())
+                    .increment(1);
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }
             Err(error) => {
                 tracing::error!(sink = what, %error, "sink refused a write that cannot succeed; data lost");
-                metrics::counter!("sluice_sink_failures_total", "sink" => what.to_owned()).increment(1);
+                metrics::counter!("sluice_sink_failures_total", "sink" => what.to_owned())
+                    .increment(1);
                 return T::default();
             }
         }
@@ -156,7 +191,11 @@ where
 }
 
 /// Like [`retry`], but hands back a rejection of the data for bisection.
-async fn retry_unless_rejected<F, Fut>(what: &str, mut call: F) -> Result<(), String>
+async fn retry_unless_rejected<F, Fut>(
+    pressure: &crate::queue::Backpressure,
+    what: &str,
+    mut call: F,
+) -> Result<(), String>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<(), StoreError>>,
@@ -164,11 +203,18 @@ where
     let mut backoff = FIRST_BACKOFF;
     loop {
         match call().await {
-            Ok(()) => return Ok(()),
+            Ok(()) => {
+                pressure
+                    .0
+                    .store(false, std::sync::atomic::Ordering::Relaxed);
+                return Ok(());
+            }
             Err(StoreError::Rejected(why)) => return Err(why),
             Err(error) if error.is_retriable() => {
+                pressure.0.store(true, std::sync::atomic::Ordering::Relaxed);
                 tracing::warn!(sink = what, %error, retry_in_ms = backoff.as_millis() as u64, "sink unavailable; holding the batch and retrying");
-                metrics::counter!("sluice_sink_retries_total", "sink" => what.to_owned()).increment(1);
+                metrics::counter!("sluice_sink_retries_total", "sink" => what.to_owned())
+                    .increment(1);
                 tokio::time::sleep(backoff).await;
                 backoff = (backoff * 2).min(MAX_BACKOFF);
             }

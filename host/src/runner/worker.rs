@@ -49,7 +49,10 @@ impl Worker {
         tracing::debug!(worker = self.index, "worker started");
         let mut last_tick = Instant::now();
         loop {
-            match self.consumer.poll(self.options.batch_events, self.options.poll_wait) {
+            match self
+                .consumer
+                .poll(self.options.batch_events, self.options.poll_wait)
+            {
                 Some(mut delivery) => {
                     let started = Instant::now();
                     let events = std::mem::take(&mut delivery.events);
@@ -57,7 +60,8 @@ impl Worker {
                     let output = self.process(events);
                     self.handle.block_on(self.sinks.write(output));
                     delivery.ack();
-                    metrics::histogram!("sluice_batch_seconds").record(started.elapsed().as_secs_f64());
+                    metrics::histogram!("sluice_batch_seconds")
+                        .record(started.elapsed().as_secs_f64());
                     metrics::counter!("sluice_events_processed_total").increment(count as u64);
                 }
                 None if self.consumer.finished() => break,
@@ -68,7 +72,10 @@ impl Worker {
                 self.tick();
             }
         }
-        tracing::debug!(worker = self.index, "worker stopped: queue closed and drained");
+        tracing::debug!(
+            worker = self.index,
+            "worker stopped: queue closed and drained"
+        );
     }
 
     /// Run a batch: group by tenant (keeping each tenant's order), run each
@@ -87,11 +94,22 @@ impl Worker {
             let Some(pipeline) = snapshot.for_tenant(&tenant) else {
                 let now = now_ns();
                 out.dead.extend(events.into_iter().map(|e| {
-                    DeadLetter::unprocessed(e, "(routing)", "no_pipeline", format!("no pipeline serves tenant `{tenant}` and there is no default pipeline"), now)
+                    DeadLetter::unprocessed(
+                        e,
+                        "(routing)",
+                        "no_pipeline",
+                        format!(
+                            "no pipeline serves tenant `{tenant}` and there is no default pipeline"
+                        ),
+                        now,
+                    )
                 }));
                 continue;
             };
-            let stale = self.chains.get(&tenant).is_none_or(|c| c.pipeline().version != pipeline.version);
+            let stale = self
+                .chains
+                .get(&tenant)
+                .is_none_or(|c| c.pipeline().version != pipeline.version);
             if stale {
                 self.chains.remove(&tenant);
                 match Chain::start(&self.runtime, pipeline.clone(), &tenant) {
@@ -102,7 +120,13 @@ impl Worker {
                         tracing::error!(%tenant, pipeline = %pipeline.name, version = pipeline.version, %step, %error, "cannot start the tenant's chain; events dead-lettered");
                         let now = now_ns();
                         out.dead.extend(events.into_iter().map(|e| {
-                            let mut letter = DeadLetter::unprocessed(e, &step, "init_failed", error.to_string(), now);
+                            let mut letter = DeadLetter::unprocessed(
+                                e,
+                                &step,
+                                "init_failed",
+                                error.to_string(),
+                                now,
+                            );
                             letter.pipeline = pipeline.name.clone();
                             letter.pipeline_version = pipeline.version;
                             letter

@@ -4,7 +4,7 @@
 wasmtime::component::bindgen!({
     path: "../plugin-sdk/wit",
     world: "plugin",
-    additional_derives: [PartialEq],
+    additional_derives: [PartialEq, serde::Serialize, serde::Deserialize],
 });
 
 pub use exports::sluice::plugin::handler::Guest as HandlerExports;

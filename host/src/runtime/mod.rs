@@ -23,7 +23,7 @@ pub mod step;
 pub mod validate;
 
 pub use bindings::{
-    Alert, Event, FingerprintMerge, InitContext, Level, Outcome, PluginInfo, Value,
+    Alert, Attribute, Event, FingerprintMerge, InitContext, Level, Outcome, PluginInfo, Value,
 };
 pub use engine::{CompiledPlugin, PluginRuntime, RuntimeOptions};
 pub use error::{Failure, Fault, InitError, LoadError};

@@ -8,7 +8,10 @@
 //! every query filters by it: no method can read across tenants, except the
 //! operator's dead-letter listing, which says so.
 
+pub mod discard;
 pub mod model;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
@@ -91,7 +94,8 @@ pub trait IncidentStore: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 
     /// One page of a tenant's incidents, most recently seen first.
-    async fn list(&self, tenant: &str, query: &IncidentQuery) -> Result<Page<Incident>, StoreError>;
+    async fn list(&self, tenant: &str, query: &IncidentQuery)
+    -> Result<Page<Incident>, StoreError>;
 
     /// One incident of a tenant.
     async fn get(&self, tenant: &str, id: &str) -> Result<Option<Incident>, StoreError>;
@@ -121,7 +125,11 @@ pub trait DeadLetterStore: Send + Sync + 'static {
     ) -> Result<Page<DeadLetterRecord>, StoreError>;
 
     /// One dead letter.
-    async fn get(&self, tenant: Option<&str>, id: &str) -> Result<Option<DeadLetterRecord>, StoreError>;
+    async fn get(
+        &self,
+        tenant: Option<&str>,
+        id: &str,
+    ) -> Result<Option<DeadLetterRecord>, StoreError>;
 
     /// Mark dead letters as replayed (they stay visible, flagged).
     async fn mark_replayed(&self, ids: &[String], now_ns: i64) -> Result<(), StoreError>;
@@ -156,4 +164,47 @@ pub trait TenantStore: Send + Sync + 'static {
 
     /// The tenant a presented plaintext key belongs to, unless unknown or revoked.
     async fn authenticate(&self, presented: &str) -> Result<Option<String>, StoreError>;
+}
+
+/// The stores a running Sluice uses, chosen by config.
+#[derive(Clone)]
+pub struct Stores {
+    /// Tenants and keys.
+    pub tenants: Arc<dyn TenantStore>,
+    /// Processed events.
+    pub logs: Arc<dyn LogStore>,
+    /// Incidents.
+    pub incidents: Arc<dyn IncidentStore>,
+    /// Dead letters.
+    pub dead_letters: Arc<dyn DeadLetterStore>,
+}
+
+/// The database-backed stores (everything but the log store).
+#[derive(Clone)]
+pub struct DatabaseStores {
+    /// Tenants and keys.
+    pub tenants: Arc<dyn TenantStore>,
+    /// Incidents.
+    pub incidents: Arc<dyn IncidentStore>,
+    /// Dead letters.
+    pub dead_letters: Arc<dyn DeadLetterStore>,
+}
+
+/// Open the database the config names.
+pub async fn open_database(_config: &crate::config::Config) -> Result<DatabaseStores, StoreError> {
+    Err(StoreError::Unavailable(
+        "store adapters are not wired yet".into(),
+    ))
+}
+
+/// Open every store the config names.
+pub async fn open(config: &crate::config::Config) -> Result<Stores, StoreError> {
+    let database = open_database(config).await?;
+    let logs: Arc<dyn LogStore> = Arc::new(discard::DiscardLogStore);
+    Ok(Stores {
+        tenants: database.tenants,
+        logs,
+        incidents: database.incidents,
+        dead_letters: database.dead_letters,
+    })
 }

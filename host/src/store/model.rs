@@ -283,7 +283,9 @@ pub struct IncidentPatch {
     pub assignee: Option<Option<String>>,
 }
 
-fn double_option<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Option<Option<String>>, D::Error> {
+fn double_option<'de, D: serde::Deserializer<'de>>(
+    de: D,
+) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(de).map(Some)
 }
 

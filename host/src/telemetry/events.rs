@@ -122,8 +122,14 @@ pub struct PipelineReloaded<'a> {
 impl InternalEvent for PipelineReloaded<'_> {
     fn emit(self) {
         for (pipeline, version) in &self.report.published {
-            tracing::info!(pipeline, version, elapsed_ms = self.elapsed.as_secs_f64() * 1e3, "pipeline version now serving");
-            metrics::gauge!("sluice_pipeline_version", "pipeline" => pipeline.clone()).set(*version as f64);
+            tracing::info!(
+                pipeline,
+                version,
+                elapsed_ms = self.elapsed.as_secs_f64() * 1e3,
+                "pipeline version now serving"
+            );
+            metrics::gauge!("sluice_pipeline_version", "pipeline" => pipeline.clone())
+                .set(*version as f64);
         }
         for pipeline in &self.report.removed {
             tracing::info!(pipeline, "pipeline removed with its file");
