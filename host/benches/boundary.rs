@@ -73,6 +73,29 @@ fn boundary(c: &mut Criterion) {
     };
     let limits = StepLimits::default();
 
+    // How the cost scales with the strings an event carries.
+    {
+        let mut group = c.benchmark_group("boundary/shape");
+        let config = r#"{"normal": "pass"}"#;
+        let mut instance =
+            PluginInstance::start(&runtime, plugin.clone(), &context, config, &limits, false)
+                .expect("instance");
+        let minimal: Vec<Event> = (0..1024)
+            .map(|i| {
+                let mut e = event(i);
+                e.project = None;
+                e.service = None;
+                e.attributes.clear();
+                e
+            })
+            .collect();
+        group.throughput(Throughput::Elements(1024));
+        group.bench_function("wasm/id+tenant+message", |b| {
+            b.iter(|| instance.process(&minimal).expect("process"))
+        });
+        group.finish();
+    }
+
     for mode in ["pass", "upper"] {
         let config = format!(r#"{{"normal": "{mode}"}}"#);
         let mut group = c.benchmark_group(format!("boundary/{mode}"));

@@ -173,5 +173,6 @@ impl fmt::Debug for ConfigError {
 /// Machinery behind [`export_plugin!`] and `#[plugin]`; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::export::Instance;
+    pub use crate::bindings::sluice::plugin::types::PackedEvents;
+    pub use crate::export::{Instance, fail_all, unpack};
 }

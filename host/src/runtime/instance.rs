@@ -98,8 +98,11 @@ impl PluginInstance {
         deadline: Duration,
     ) -> Result<BatchResult, Fault> {
         let ticks = self.runtime_ticks(deadline);
+        let packed = super::pack::pack(batch);
         self.call_with(ticks, deadline, |store, bindings| {
-            bindings.sluice_plugin_handler().call_process(store, batch)
+            bindings
+                .sluice_plugin_handler()
+                .call_process(store, &packed)
         })
     }
 

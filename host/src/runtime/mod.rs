@@ -19,6 +19,7 @@ pub mod error;
 pub mod host;
 pub mod instance;
 pub mod limits;
+pub mod pack;
 pub mod step;
 pub mod validate;
 
