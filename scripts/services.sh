@@ -1,8 +1,137 @@
 #!/usr/bin/env bash
-# Servers the test suite needs. Nothing yet: the production path (Kafka,
-# ClickHouse, PostgreSQL) adds them here.
+# The real servers the production path and its tests use, on this machine:
+#   PostgreSQL (Debian package)        127.0.0.1:5432  postgres/postgres, database `sluice`
+#   ClickHouse (Debian package)        127.0.0.1:8123  HTTP, user `default`, no password
+#   tansu (Kafka protocol, crates.io)  127.0.0.1:9092  in-memory storage
+#
+# Usage: scripts/services.sh up|down|status
+# `up` installs what is missing (apt-get, cargo install; needs root, as CI
+# has) and starts what is not running; it is idempotent. The environment the
+# tests read is written to $STATE/env (source it, or let `cargo xtask test`
+# do it).
+#
+# Why these: Debian's ClickHouse is 18.16 (Sluice's client runs with schema
+# validation off and SQL that also runs on current ClickHouse); no Apache
+# Kafka or Redpanda is obtainable from this machine's registries, so the
+# broker is tansu 0.6.0 (Apache-2.0), a Kafka-protocol broker. Its known
+# limits: topics are not auto-created (Sluice creates them), the memory
+# engine reports a wrong high watermark (nothing here relies on lag), and it
+# may ignore one SIGINT (we send INT, wait, then KILL).
 set -euo pipefail
+
+STATE=${SLUICE_SERVICES_STATE:-${TMPDIR:-/tmp}/sluice-services}
+TANSU_VERSION=0.6.0
+mkdir -p "$STATE"
+
+log() { printf 'services: %s\n' "$*" >&2; }
+
+port_open() { (echo >"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_for() { # name, check command, tries
+  local name=$1 check=$2 tries=${3:-120}
+  for _ in $(seq 1 "$tries"); do
+    if eval "$check" >/dev/null 2>&1; then return 0; fi
+    sleep 0.25
+  done
+  log "$name did not come up; see $STATE/$name.out"
+  return 1
+}
+
+install_packages() {
+  local need=()
+  for p in postgresql clickhouse-server clickhouse-client; do
+    dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+  done
+  if [ ${#need[@]} -gt 0 ]; then
+    log "installing ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${need[@]}" >/dev/null
+  fi
+}
+
+tansu_bin() {
+  command -v tansu 2>/dev/null || echo "${CARGO_HOME:-$HOME/.cargo}/bin/tansu"
+}
+
+install_tansu() {
+  local bin; bin=$(tansu_bin)
+  if [ -x "$bin" ]; then return 0; fi
+  log "building tansu $TANSU_VERSION from crates.io (about 15 minutes on 2 cores, once)"
+  cargo install tansu --version "$TANSU_VERSION" --locked --no-default-features --features dynostore --quiet
+}
+
+start_postgres() {
+  if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then return 0; fi
+  local version; version=$(ls /etc/postgresql | sort -n | tail -1)
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start >"$STATE/postgres.out" 2>&1 || true
+  wait_for postgres "pg_isready -q -h 127.0.0.1 -p 5432"
+  su postgres -c "psql -qc \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
+  su postgres -c "psql -tAc \"SELECT 1 FROM pg_database WHERE datname='sluice'\"" | grep -q 1 \
+    || su postgres -c "createdb sluice"
+}
+
+start_clickhouse() {
+  if curl -sf http://127.0.0.1:8123/ping >/dev/null 2>&1; then return 0; fi
+  (cd /var/lib/clickhouse && nohup setpriv --reuid=clickhouse --regid=clickhouse --init-groups \
+    /usr/sbin/clickhouse-server --config=/etc/clickhouse-server/config.xml \
+    >"$STATE/clickhouse.out" 2>&1 & echo $! >"$STATE/clickhouse.pid")
+  wait_for clickhouse "curl -sf http://127.0.0.1:8123/ping"
+}
+
+start_tansu() {
+  if port_open 9092; then return 0; fi
+  mkdir -p "$STATE/tansu"
+  (cd "$STATE/tansu" && nohup "$(tansu_bin)" broker \
+    --listener-url tcp://127.0.0.1:9092 --advertised-listener-url tcp://127.0.0.1:9092 \
+    --storage-engine memory://tansu/ >"$STATE/tansu.out" 2>&1 & echo $! >"$STATE/tansu.pid")
+  wait_for tansu "port_open 9092" 200
+}
+
+write_env() {
+  cat >"$STATE/env" <<EOF
+export SLUICE_TEST_POSTGRES_URL=postgres://postgres:postgres@127.0.0.1:5432/sluice
+export SLUICE_TEST_CLICKHOUSE_URL=http://127.0.0.1:8123
+export SLUICE_TEST_KAFKA_BROKERS=127.0.0.1:9092
+export SLUICE_TEST_TANSU_BIN=$(tansu_bin)
+export SLUICE_SERVICES_STATE=$STATE
+EOF
+}
+
+stop_pid() { # name
+  local file="$STATE/$1.pid"
+  [ -f "$file" ] || return 0
+  local pid; pid=$(cat "$file")
+  kill -INT "$pid" 2>/dev/null || true
+  for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$file"
+}
+
 case "${1:-status}" in
-  up|down|status) exit 0 ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  up)
+    install_packages
+    install_tansu
+    start_postgres
+    start_clickhouse
+    start_tansu
+    write_env
+    log "up: postgres :5432, clickhouse :8123, tansu :9092 (env in $STATE/env)"
+    ;;
+  down)
+    stop_pid tansu
+    stop_pid clickhouse
+    version=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
+    [ -n "$version" ] && pg_ctlcluster --skip-systemctl-redirect "$version" main stop 2>/dev/null || true
+    log "down"
+    ;;
+  status)
+    pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo "postgres   up" || echo "postgres   down"
+    curl -sf http://127.0.0.1:8123/ping >/dev/null 2>&1 && echo "clickhouse up" || echo "clickhouse down"
+    port_open 9092 && echo "tansu      up" || echo "tansu      down"
+    ;;
+  *)
+    echo "usage: $0 up|down|status" >&2
+    exit 2
+    ;;
 esac

@@ -46,6 +46,9 @@ pub struct Config {
     /// Where SQLite files, compiled plugins and pipeline versions are kept.
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
+    /// Where compiled plugins are cached (default: `cache` in the data directory).
+    #[serde(default)]
+    pub cache_dir: Option<PathBuf>,
     /// Directory of pipeline files.
     #[serde(default = "default_pipelines_dir")]
     pub pipelines_dir: PathBuf,
@@ -244,6 +247,7 @@ impl Default for Config {
         Self {
             listen: default_listen(),
             data_dir: default_data_dir(),
+            cache_dir: None,
             pipelines_dir: default_pipelines_dir(),
             plugin_dirs: default_plugin_dirs(),
             queue: QueueConfig::default(),

@@ -122,6 +122,14 @@ pub fn admin_token(data_dir: &Path) -> anyhow::Result<String> {
 
 /// Start everything; returns once the API listens.
 pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
+    start_with_taps(config, Vec::new()).await
+}
+
+/// Like [`start`], with observers of every processed batch (tests, live tail).
+pub async fn start_with_taps(
+    config: Config,
+    taps: Vec<Arc<dyn crate::runner::sinks::Tap>>,
+) -> anyhow::Result<RunningServer> {
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("cannot create data directory {}", config.data_dir.display()))?;
     let metrics = metrics_handle();
@@ -136,7 +144,12 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
     let admin_token: Arc<str> = admin_token(&config.data_dir)?.into();
 
     let runtime = Arc::new(PluginRuntime::new(RuntimeOptions {
-        cache_dir: Some(config.data_dir.join("cache")),
+        cache_dir: Some(
+            config
+                .cache_dir
+                .clone()
+                .unwrap_or_else(|| config.data_dir.join("cache")),
+        ),
         ..RuntimeOptions::default()
     })?);
     let registry = Arc::new(Registry::new(
@@ -203,7 +216,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningServer> {
         logs: stores.logs.clone(),
         incidents: stores.incidents.clone(),
         dead_letters: dead_letters.clone(),
-        taps: Vec::new(),
+        taps,
         incident_listeners: Vec::new(),
         backpressure: backpressure.clone(),
     });

@@ -1,6 +1,9 @@
 //! Shared helpers for the end-to-end tests: where the built plugins are,
 //! and small builders.
 
+pub mod server;
+pub mod stores;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 

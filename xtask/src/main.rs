@@ -156,8 +156,25 @@ fn services(args: &[String]) -> Result<()> {
 
 fn test(args: &[String]) -> Result<()> {
     services(&["up".to_owned()])?;
+    let env = services_env();
     build_plugins()?;
     // The CLI tests run the real `sluice` binary.
     status(cargo().args(["build", "--package", "sluice"]))?;
-    status(cargo().args(["test", "--workspace"]).args(args))
+    status(cargo().args(["test", "--workspace"]).args(args).envs(env))
+}
+
+/// The variables `scripts/services.sh up` wrote for the tests.
+fn services_env() -> Vec<(String, String)> {
+    let state = std::env::var("SLUICE_SERVICES_STATE").unwrap_or_else(|_| {
+        format!(
+            "{}/sluice-services",
+            std::env::var("TMPDIR").unwrap_or_else(|_| "/tmp".into())
+        )
+    });
+    std::fs::read_to_string(Path::new(&state).join("env"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| line.strip_prefix("export ")?.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
 }

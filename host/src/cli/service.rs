@@ -155,8 +155,14 @@ pub async fn run(config: Config) -> anyhow::Result<i32> {
 pub fn check(config: &Config, dir: Option<PathBuf>) -> anyhow::Result<i32> {
     let dir = dir.unwrap_or_else(|| config.pipelines_dir.clone());
     // Share compiled artefacts with `sluice run` when its data directory exists.
-    let cache_dir = config.data_dir.exists().then(|| config.data_dir.join("cache"));
-    let runtime = Arc::new(PluginRuntime::new(RuntimeOptions { cache_dir, ..RuntimeOptions::default() })?);
+    let cache_dir = config
+        .data_dir
+        .exists()
+        .then(|| config.data_dir.join("cache"));
+    let runtime = Arc::new(PluginRuntime::new(RuntimeOptions {
+        cache_dir,
+        ..RuntimeOptions::default()
+    })?);
     let report = check_dir(&runtime, &dir, &PluginDirs(config.plugin_dirs.clone()));
     for (name, steps) in &report.ok {
         println!("ok      {name} ({steps} steps)");

@@ -113,15 +113,15 @@ impl Chain {
             originals = next_originals;
         }
         out.processed += current.len() as u64;
+        let stored = current.into_iter().map(|event| StoredEvent {
+            event,
+            pipeline: pipeline.name.clone(),
+            pipeline_version: pipeline.version,
+        });
         if sinks.logs {
-            out.stored
-                .extend(current.into_iter().map(|event| StoredEvent {
-                    event,
-                    pipeline: pipeline.name.clone(),
-                    pipeline_version: pipeline.version,
-                }));
+            out.stored.extend(stored);
         } else if sinks.signals {
-            out.signals_only.extend(current);
+            out.signals_only.extend(stored);
         }
     }
 

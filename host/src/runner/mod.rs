@@ -21,7 +21,7 @@ use std::time::Duration;
 use crate::event::DeadLetter;
 use crate::pipeline::Registry;
 use crate::queue::Consumer;
-use crate::runtime::{Alert, Event, FingerprintMerge, PluginRuntime};
+use crate::runtime::{Alert, FingerprintMerge, PluginRuntime};
 use crate::store::StoredEvent;
 
 pub use sinks::Sinks;
@@ -62,7 +62,7 @@ pub struct BatchOutput {
     /// Events to store, with their pipeline version.
     pub stored: Vec<StoredEvent>,
     /// Processed events of signal-only pipelines (aggregated, not stored).
-    pub signals_only: Vec<Event>,
+    pub signals_only: Vec<StoredEvent>,
     /// Events that failed.
     pub dead: Vec<DeadLetter>,
     /// Alerts, by tenant.

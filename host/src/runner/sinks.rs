@@ -26,8 +26,9 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Something that sees every batch of processed events after it is stored
 /// (live tail, signal aggregates).
 pub trait Tap: Send + Sync + 'static {
-    /// Stored events (or, for signal-only pipelines, processed ones).
-    fn processed(&self, tenant_events: &[&crate::runtime::Event]);
+    /// Events of one batch after their chain: stored ones, and processed
+    /// ones of signal-only pipelines, each with its pipeline version.
+    fn processed(&self, events: &[&StoredEvent]);
 }
 
 /// Something told about incident changes (notifications).
@@ -102,11 +103,7 @@ impl Sinks {
             .await;
         }
         if !self.taps.is_empty() {
-            let events: Vec<&crate::runtime::Event> = stored
-                .iter()
-                .map(|s| &s.event)
-                .chain(signals_only.iter())
-                .collect();
+            let events: Vec<&StoredEvent> = stored.iter().chain(signals_only.iter()).collect();
             for tap in &self.taps {
                 tap.processed(&events);
             }

@@ -10,6 +10,8 @@
 
 pub mod discard;
 pub mod model;
+pub mod sql;
+pub mod sqlite_logs;
 
 use std::sync::Arc;
 
@@ -190,17 +192,39 @@ pub struct DatabaseStores {
     pub dead_letters: Arc<dyn DeadLetterStore>,
 }
 
-/// Open the database the config names.
-pub async fn open_database(_config: &crate::config::Config) -> Result<DatabaseStores, StoreError> {
-    Err(StoreError::Unavailable(
-        "store adapters are not wired yet".into(),
-    ))
+/// Open the database the config names: `sluice.db` under the data
+/// directory, or PostgreSQL.
+pub async fn open_database(config: &crate::config::Config) -> Result<DatabaseStores, StoreError> {
+    use crate::config::DatabaseConfig;
+    let database = match &config.database {
+        DatabaseConfig::Sqlite => {
+            sql::SqlDatabase::open_sqlite(&config.data_dir.join("sluice.db")).await?
+        }
+        DatabaseConfig::Postgres { url } => sql::SqlDatabase::open_postgres(url).await?,
+    };
+    Ok(Arc::new(database).stores())
+}
+
+/// Open the log store the config names.
+pub async fn open_logs(config: &crate::config::Config) -> Result<Arc<dyn LogStore>, StoreError> {
+    use crate::config::LogStoreConfig;
+    Ok(match &config.log_store {
+        LogStoreConfig::Sqlite => {
+            Arc::new(sqlite_logs::SqliteLogStore::open(&config.data_dir.join("logs.db")).await?)
+        }
+        LogStoreConfig::Clickhouse { .. } => {
+            return Err(StoreError::Unavailable(
+                "the ClickHouse log store is not available in this build".to_owned(),
+            ));
+        }
+        LogStoreConfig::Discard => Arc::new(discard::DiscardLogStore),
+    })
 }
 
 /// Open every store the config names.
 pub async fn open(config: &crate::config::Config) -> Result<Stores, StoreError> {
     let database = open_database(config).await?;
-    let logs: Arc<dyn LogStore> = Arc::new(discard::DiscardLogStore);
+    let logs = open_logs(config).await?;
     Ok(Stores {
         tenants: database.tenants,
         logs,

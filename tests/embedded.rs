@@ -1,0 +1,560 @@
+//! The embedded default, end to end over real HTTP: real plugins, real
+//! SQLite, the default pipeline. What a newcomer's first hour touches.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sluice_tests::server::TestServer;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn seed(i: usize, level: &str, message: &str) -> String {
+    json!({
+        "project_id": "123",
+        "service": if i.is_multiple_of(2) { "auth-service" } else { "payment-api" },
+        "level": level,
+        "message": message,
+        "timestamp": format!("2025-02-01T12:{:02}:{:02}Z", (i / 60) % 60, i % 60),
+        "metadata": {"user_ip": format!("10.0.{}.{}", i % 250, (i * 7) % 250), "trace_id": format!("4bf92f35-{i:04}")}
+    })
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_events_come_back_normalised_redacted_and_fingerprinted() {
+    let sluice = TestServer::start().await;
+    let body: String = (0..40)
+        .map(|i| {
+            seed(
+                i,
+                "INFO",
+                &format!("User alice.{i}@example.com logged in from 192.168.1.{i}"),
+            ) + "\n"
+        })
+        .collect();
+    let (status, answer) = sluice
+        .post("/v1/logs", &sluice.key, "application/x-ndjson", body)
+        .await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(answer["accepted"], 40);
+    assert_eq!(answer["ids"].as_array().map(Vec::len), Some(40));
+
+    let events = sluice.wait_for_logs(&sluice.key, 40, WAIT).await;
+    assert_eq!(events.len(), 40);
+    let fingerprints: std::collections::HashSet<&str> = events
+        .iter()
+        .filter_map(|e| e["fingerprint"].as_str())
+        .collect();
+    assert_eq!(
+        fingerprints.len(),
+        1,
+        "one print statement, one fingerprint: {fingerprints:?}"
+    );
+    for event in &events {
+        let message = event["message"].as_str().unwrap();
+        assert!(
+            !message.contains("@example.com") && !message.contains("192.168."),
+            "not redacted: {message}"
+        );
+        assert!(message.contains("[EMAIL]"), "{message}");
+        assert_eq!(event["level"], "info");
+        assert_eq!(event["project"], "123");
+        assert!(event["service"] == "auth-service" || event["service"] == "payment-api");
+        assert!(
+            event["timestamp"]
+                .as_str()
+                .unwrap()
+                .starts_with("2025-02-01T12:")
+        );
+        // Redaction ran first, so the variable parts are already labels.
+        assert_eq!(
+            event["template"], "User [EMAIL] logged in from [IPV4]",
+            "{event}"
+        );
+        assert_eq!(event["tenant"], "dev");
+        assert!(event["raw"].is_null());
+        let ip = event["attributes"]["metadata.user_ip"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(!ip.starts_with("10.0."), "attribute not redacted: {ip}");
+        assert!(event["pipeline_version"].as_u64().unwrap() >= 1);
+    }
+    let id = events[0]["id"].as_str().unwrap();
+    let (status, one) = sluice.get(&format!("/v1/logs/{id}"), &sluice.key).await;
+    assert_eq!((status, one["id"].as_str()), (200, Some(id)));
+
+    let fp = events[0]["fingerprint"].as_str().unwrap();
+    assert_eq!(
+        sluice
+            .all_logs(&sluice.key, &format!("&fingerprint={fp}"))
+            .await
+            .len(),
+        40
+    );
+    assert_eq!(
+        sluice
+            .all_logs(&sluice.key, "&service=auth-service")
+            .await
+            .len(),
+        20
+    );
+    assert_eq!(
+        sluice.all_logs(&sluice.key, "&q=LOGGED%20IN").await.len(),
+        40
+    );
+    assert_eq!(sluice.all_logs(&sluice.key, "&level=error").await.len(), 0);
+    sluice.server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_lines_json_arrays_and_gzip_are_accepted() {
+    let sluice = TestServer::start().await;
+    let (status, _) = sluice
+        .post(
+            "/v1/logs",
+            &sluice.key,
+            "text/plain",
+            "2025-02-01T10:00:00Z ERROR db connection refused\nplain line without level\n",
+        )
+        .await;
+    assert_eq!(status, 202);
+    let array = format!(
+        "[{}, {}]",
+        seed(1, "WARN", "disk almost full"),
+        seed(2, "ERROR", "disk full")
+    );
+    assert_eq!(
+        sluice
+            .post("/v1/logs", &sluice.key, "application/json", array)
+            .await
+            .0,
+        202
+    );
+    let gz = {
+        use std::io::Write;
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder
+            .write_all(seed(3, "DEBUG", "zipped").as_bytes())
+            .unwrap();
+        encoder.finish().unwrap()
+    };
+    let response = sluice
+        .http
+        .post(format!("{}/v1/logs", sluice.url))
+        .header("x-api-key", &sluice.key)
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .body(gz)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 202);
+    let events = sluice.wait_for_logs(&sluice.key, 5, WAIT).await;
+    assert_eq!(events.len(), 5);
+    let by_message = |m: &str| {
+        events
+            .iter()
+            .find(|e| e["message"].as_str().is_some_and(|x| x.contains(m)))
+            .cloned()
+    };
+    let refused = by_message("db connection refused").expect("raw line stored");
+    assert_eq!(refused["level"], "error");
+    assert_eq!(refused["timestamp"], "2025-02-01T10:00:00Z");
+    assert!(by_message("plain line without level").is_some());
+    assert_eq!(by_message("zipped").unwrap()["level"], "debug");
+    sluice.server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_bad_input_gets_its_own_4xx_and_loses_nothing_accepted() {
+    let sluice =
+        TestServer::start_with(|c| c.limits.max_events_per_request = 100, Vec::new()).await;
+    let good: String = (0..10)
+        .map(|i| seed(i, "INFO", &format!("good {i}")) + "\n")
+        .collect();
+    assert_eq!(
+        sluice
+            .post("/v1/logs", &sluice.key, "application/x-ndjson", good)
+            .await
+            .0,
+        202
+    );
+
+    let cases: Vec<(&str, &str, Vec<u8>, u16, &str)> = vec![
+        (
+            "bad json",
+            "application/x-ndjson",
+            b"{\"message\":\"a\"}\n{\"message\": \n".to_vec(),
+            400,
+            "invalid_json",
+        ),
+        (
+            "wrong field type",
+            "application/x-ndjson",
+            b"{\"message\":\"a\",\"timestamp\":true}".to_vec(),
+            400,
+            "invalid_event",
+        ),
+        (
+            "not an object",
+            "application/json",
+            b"[1, 2]".to_vec(),
+            400,
+            "invalid_event",
+        ),
+        (
+            "too many events",
+            "text/plain",
+            "x\n".repeat(101).into_bytes(),
+            413,
+            "too_many_events",
+        ),
+        ("oversize body", "text/plain", vec![b'a'; 17 << 20], 413, ""),
+        (
+            "wrong content type",
+            "application/xml",
+            b"<log/>".to_vec(),
+            415,
+            "unsupported_content_type",
+        ),
+        ("empty", "text/plain", b"\n\n".to_vec(), 400, "empty"),
+    ];
+    for (name, content_type, body, status, code) in cases {
+        let (got, answer) = sluice
+            .post("/v1/logs", &sluice.key, content_type, body)
+            .await;
+        assert_eq!(got, status, "{name}: {answer}");
+        if !code.is_empty() {
+            assert_eq!(answer["error"]["code"], code, "{name}: {answer}");
+            assert!(
+                answer["error"]["message"]
+                    .as_str()
+                    .is_some_and(|m| !m.is_empty()),
+                "{name}"
+            );
+        }
+    }
+    let (_, answer) = sluice
+        .post(
+            "/v1/logs",
+            &sluice.key,
+            "application/x-ndjson",
+            "{\"message\":\"a\"}\n{\"service\": 5}\n",
+        )
+        .await;
+    assert_eq!(
+        (
+            answer["error"]["line"].as_u64(),
+            answer["error"]["field"].as_str()
+        ),
+        (Some(2), Some("service"))
+    );
+
+    // Bad gzip.
+    let response = sluice
+        .http
+        .post(format!("{}/v1/logs", sluice.url))
+        .bearer_auth(&sluice.key)
+        .header("content-type", "text/plain")
+        .header("content-encoding", "gzip")
+        .body("nope")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["error"]["code"],
+        "invalid_gzip"
+    );
+
+    // Missing, invalid and revoked keys.
+    let anonymous = sluice
+        .http
+        .post(format!("{}/v1/logs", sluice.url))
+        .header("content-type", "text/plain")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status().as_u16(), 401);
+    assert_eq!(
+        sluice
+            .post("/v1/logs", "slk_nope_nope", "text/plain", "x")
+            .await
+            .0,
+        401
+    );
+    let key = sluice.tenant("revoked-co").await;
+    assert_eq!(
+        sluice.post("/v1/logs", &key, "text/plain", "x").await.0,
+        202
+    );
+    let id = sluice
+        .server
+        .state
+        .tenants
+        .list_keys("revoked-co")
+        .await
+        .unwrap()[0]
+        .id
+        .clone();
+    sluice
+        .server
+        .state
+        .tenants
+        .revoke_key(&id, 1)
+        .await
+        .unwrap();
+    let (status, answer) = sluice.post("/v1/logs", &key, "text/plain", "x").await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (401, Some("unauthorized"))
+    );
+
+    // A header claiming another tenant is refused, never obeyed.
+    let response = sluice
+        .http
+        .post(format!("{}/v1/logs", sluice.url))
+        .bearer_auth(&sluice.key)
+        .header("content-type", "text/plain")
+        .header("x-scope-orgid", "someone-else")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 403);
+
+    let events = sluice.wait_for_logs(&sluice.key, 10, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        sluice.all_logs(&sluice.key, "").await.len(),
+        10,
+        "exactly the accepted events, nothing of the rejected ones"
+    );
+    assert_eq!(events.len(), 10);
+    sluice.server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limit_and_full_queue_answer_with_retry_after() {
+    let sluice = TestServer::start_with(
+        |c| {
+            c.limits.tenant_events_per_second = 5;
+            c.limits.tenant_burst_events = 20;
+        },
+        Vec::new(),
+    )
+    .await;
+    let body = "line\n".repeat(20);
+    assert_eq!(
+        sluice
+            .post("/v1/logs", &sluice.key, "text/plain", body.clone())
+            .await
+            .0,
+        202
+    );
+    let response = sluice
+        .http
+        .post(format!("{}/v1/logs", sluice.url))
+        .bearer_auth(&sluice.key)
+        .header("content-type", "text/plain")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 429);
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(retry >= 1);
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["error"]["code"],
+        "rate_limited"
+    );
+    sluice.server.shutdown().await.unwrap();
+
+    let small = TestServer::start_with(
+        |c| c.queue = sluice::config::QueueConfig::Memory { capacity_events: 5 },
+        Vec::new(),
+    )
+    .await;
+    let response = small
+        .http
+        .post(format!("{}/v1/logs", small.url))
+        .bearer_auth(&small.key)
+        .header("content-type", "text/plain")
+        .body("x\n".repeat(6))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 503);
+    assert!(response.headers().contains_key("retry-after"));
+    assert_eq!(
+        response.json::<Value>().await.unwrap()["error"]["code"],
+        "queue_full"
+    );
+    small.server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alerts_become_incidents_with_a_lifecycle_and_metrics_add_up() {
+    let sluice = TestServer::start().await;
+    let body: String = (0..6)
+        .map(|i| seed(i, "FATAL", &format!("Out of memory in worker {i}")) + "\n")
+        .collect::<String>()
+        + &(0..14)
+            .map(|i| seed(i, "INFO", &format!("heartbeat {i}")) + "\n")
+            .collect::<String>();
+    assert_eq!(
+        sluice
+            .post("/v1/logs", &sluice.key, "application/x-ndjson", body)
+            .await
+            .0,
+        202
+    );
+    sluice.wait_for_logs(&sluice.key, 20, WAIT).await;
+
+    let mut incidents = Vec::new();
+    for _ in 0..100 {
+        let (_, page) = sluice.get("/v1/incidents", &sluice.key).await;
+        incidents = page["incidents"].as_array().cloned().unwrap_or_default();
+        if !incidents.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!incidents.is_empty(), "fatal events must raise an incident");
+    let incident = &incidents[0];
+    assert_eq!(incident["status"], "open");
+    assert!(incident["count"].as_u64().unwrap() >= 1);
+    assert!(!incident["sample_event_ids"].as_array().unwrap().is_empty());
+    let id = incident["id"].as_str().unwrap();
+
+    let patch = |body: Value| {
+        let http = sluice.http.clone();
+        let url = format!("{}/v1/incidents/{id}", sluice.url);
+        let key = sluice.key.clone();
+        async move {
+            let r = http
+                .patch(url)
+                .bearer_auth(key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, acked) = patch(json!({"status": "acknowledged", "assignee": "dana"})).await;
+    assert_eq!(
+        (status, acked["status"].as_str(), acked["assignee"].as_str()),
+        (200, Some("acknowledged"), Some("dana"))
+    );
+    let (_, resolved) = patch(json!({"status": "resolved"})).await;
+    assert_eq!(resolved["status"], "resolved");
+    assert!(resolved["resolved_at"].is_string());
+    let (status, bad) = patch(json!({"status": "exploded"})).await;
+    assert_eq!(
+        (status, bad["error"]["code"].as_str()),
+        (400, Some("invalid_json"))
+    );
+
+    // Metrics add up: the overview counts exactly what was stored.
+    let (status, overview) = sluice.get("/v1/metrics/overview?since=2025-02-01T00:00:00Z&until=2025-02-02T00:00:00Z&bucket_seconds=3600", &sluice.key).await;
+    assert_eq!(status, 200, "{overview}");
+    assert_eq!(overview["total"], 20);
+    assert_eq!(overview["errors"], 6);
+    let services: u64 = overview["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["total"].as_u64().unwrap())
+        .sum();
+    assert_eq!(services, 20);
+    let prometheus = sluice
+        .http
+        .get(format!("{}/metrics", sluice.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        prometheus.contains("sluice_events_ingested_total"),
+        "{prometheus}"
+    );
+    assert!(prometheus.contains("sluice_step_events_in_total"));
+    assert_eq!(
+        sluice
+            .http
+            .get(format!("{}/healthz", sluice.url))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    assert_eq!(
+        sluice
+            .http
+            .get(format!("{}/readyz", sluice.url))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        200
+    );
+    sluice.server.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_cannot_read_count_or_touch_each_others_data() {
+    let sluice = TestServer::start().await;
+    let globex = sluice.tenant("globex").await;
+    let body: String = (0..5)
+        .map(|i| seed(i, "FATAL", &format!("secret dev event {i}")) + "\n")
+        .collect();
+    assert_eq!(
+        sluice
+            .post("/v1/logs", &sluice.key, "application/x-ndjson", body)
+            .await
+            .0,
+        202
+    );
+    let dev_events = sluice.wait_for_logs(&sluice.key, 5, WAIT).await;
+    let id = dev_events[0]["id"].as_str().unwrap();
+
+    assert!(sluice.all_logs(&globex, "").await.is_empty());
+    assert_eq!(sluice.get(&format!("/v1/logs/{id}"), &globex).await.0, 404);
+    let (_, overview) = sluice.get("/v1/metrics/overview?since=2025-01-01T00:00:00Z&until=2026-01-01T00:00:00Z&bucket_seconds=86400", &globex).await;
+    assert_eq!(overview["total"], 0);
+    let (_, incidents) = sluice.get("/v1/incidents", &sluice.key).await;
+    if let Some(incident) = incidents["incidents"].as_array().and_then(|a| a.first()) {
+        let iid = incident["id"].as_str().unwrap();
+        assert_eq!(
+            sluice.get(&format!("/v1/incidents/{iid}"), &globex).await.0,
+            404
+        );
+        let r = sluice
+            .http
+            .patch(format!("{}/v1/incidents/{iid}", sluice.url))
+            .bearer_auth(&globex)
+            .json(&json!({"status": "resolved"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 404);
+    }
+    let (_, theirs) = sluice.get("/v1/incidents", &globex).await;
+    assert_eq!(theirs["incidents"].as_array().map(Vec::len), Some(0));
+    let (_, dead) = sluice.get("/v1/dead-letters", &globex).await;
+    assert_eq!(dead["dead_letters"].as_array().map(Vec::len), Some(0));
+    let (status, _) = sluice.get("/v1/dead-letters?tenant=dev", &globex).await;
+    assert_eq!(status, 403);
+    sluice.server.shutdown().await.unwrap();
+}
