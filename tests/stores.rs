@@ -52,3 +52,40 @@ async fn sqlite_reopens_an_existing_database() {
         .expect("reopen runs no migration twice");
     stores::tenants_and_keys(Arc::new(again)).await;
 }
+
+/// The address of a server `scripts/services.sh up` started; the README's
+/// test command (`cargo xtask test`) sets these.
+fn service(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!("{var} is not set: start the servers with `scripts/services.sh up` and source its env, or run `cargo xtask test`")
+    })
+}
+
+async fn postgres() -> Arc<SqlDatabase> {
+    let url = service("SLUICE_TEST_POSTGRES_URL");
+    Arc::new(SqlDatabase::open_postgres(&url).await.expect("open postgres"))
+}
+
+#[tokio::test]
+async fn postgres_tenants_and_keys() {
+    stores::tenants_and_keys(postgres().await).await;
+}
+
+#[tokio::test]
+async fn postgres_incidents() {
+    stores::incidents(postgres().await).await;
+}
+
+#[tokio::test]
+async fn postgres_dead_letters() {
+    stores::dead_letters(postgres().await).await;
+}
+
+#[tokio::test]
+async fn clickhouse_logs() {
+    let url = service("SLUICE_TEST_CLICKHOUSE_URL");
+    let logs = sluice::store::clickhouse_logs::ClickHouseLogStore::open(&url, "sluice_test")
+        .await
+        .expect("open clickhouse");
+    stores::logs(Arc::new(logs)).await;
+}

@@ -8,6 +8,7 @@
 //! every query filters by it: no method can read across tenants, except the
 //! operator's dead-letter listing, which says so.
 
+pub mod clickhouse_logs;
 pub mod discard;
 pub mod model;
 pub mod sql;
@@ -212,10 +213,8 @@ pub async fn open_logs(config: &crate::config::Config) -> Result<Arc<dyn LogStor
         LogStoreConfig::Sqlite => {
             Arc::new(sqlite_logs::SqliteLogStore::open(&config.data_dir.join("logs.db")).await?)
         }
-        LogStoreConfig::Clickhouse { .. } => {
-            return Err(StoreError::Unavailable(
-                "the ClickHouse log store is not available in this build".to_owned(),
-            ));
+        LogStoreConfig::Clickhouse { url, database } => {
+            Arc::new(clickhouse_logs::ClickHouseLogStore::open(url, database).await?)
         }
         LogStoreConfig::Discard => Arc::new(discard::DiscardLogStore),
     })

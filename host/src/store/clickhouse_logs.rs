@@ -1,0 +1,388 @@
+//! The production log store: processed events in ClickHouse.
+//!
+//! The table is a `ReplacingMergeTree` ordered by (tenant, time, id), so an
+//! event delivered twice (at-least-once from Kafka) collapses into one row,
+//! and every query reads with `FINAL` so duplicates never show before the
+//! background merge has run. Partitions are days of event time, so
+//! retention drops whole partitions.
+//!
+//! The SQL sticks to what both the ClickHouse Debian ships (18.16) and
+//! current releases accept; the client runs with schema validation off
+//! because 18.16 knows neither the setting nor the format validation needs.
+
+use async_trait::async_trait;
+use clickhouse::{Client, Row};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    FingerprintCount, LevelCount, LogQuery, LogStore, Overview, OverviewBucket, OverviewQuery,
+    Page, ServiceCount, StoreError, StoredEvent, TimeCursor, page_size,
+};
+use crate::event::json::{from_json, level_name, to_json};
+
+/// Processed events in ClickHouse.
+pub struct ClickHouseLogStore {
+    client: Client,
+}
+
+#[derive(Debug, Row, Serialize, Deserialize)]
+struct LogRow {
+    tenant_id: String,
+    id: String,
+    time_ns: i64,
+    received_ns: i64,
+    project: Option<String>,
+    service: String,
+    level: String,
+    message: String,
+    template: Option<String>,
+    fingerprint: Option<u64>,
+    pipeline: String,
+    pipeline_version: u64,
+    body: String,
+}
+
+#[derive(Debug, Row, Deserialize)]
+struct BodyRow {
+    id: String,
+    time_ns: i64,
+    pipeline: String,
+    pipeline_version: u64,
+    body: String,
+}
+
+fn unavailable(error: clickhouse::error::Error) -> StoreError {
+    StoreError::Unavailable(format!("clickhouse: {error}"))
+}
+
+/// ClickHouse identifiers are quoted with backquotes; refuse anything odd
+/// rather than escape it.
+fn check_identifier(name: &str) -> Result<(), StoreError> {
+    if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "clickhouse database name {name:?} must be letters, digits and '_'"
+        )))
+    }
+}
+
+impl ClickHouseLogStore {
+    /// Connect to `url` (`http://host:8123`), create the database and the
+    /// table if missing.
+    pub async fn open(url: &str, database: &str) -> Result<Self, StoreError> {
+        check_identifier(database)?;
+        let server = Client::default().with_url(url).with_validation(false);
+        server
+            .query(&format!("CREATE DATABASE IF NOT EXISTS `{database}`"))
+            .execute()
+            .await
+            .map_err(unavailable)?;
+        let client = server.with_database(database);
+        client
+            .query(
+                "CREATE TABLE IF NOT EXISTS logs (
+                    tenant_id String,
+                    id String,
+                    time_ns Int64,
+                    received_ns Int64,
+                    project Nullable(String),
+                    service String,
+                    level String,
+                    message String,
+                    template Nullable(String),
+                    fingerprint Nullable(UInt64),
+                    pipeline String,
+                    pipeline_version UInt64,
+                    body String
+                ) ENGINE = ReplacingMergeTree()
+                PARTITION BY toDate(toDateTime(intDiv(time_ns, 1000000000)))
+                ORDER BY (tenant_id, time_ns, id)",
+            )
+            .execute()
+            .await
+            .map_err(unavailable)?;
+        Ok(Self { client })
+    }
+
+    /// Drop the days wholly before `before_ns` (all tenants): retention by
+    /// partition, the one way 18.16 and current releases share.
+    pub async fn drop_days_before(&self, before_ns: i64) -> Result<u64, StoreError> {
+        #[derive(Row, Deserialize)]
+        struct Partition {
+            partition: String,
+        }
+        let cutoff = before_ns.div_euclid(86_400_000_000_000) * 86_400;
+        let partitions = self
+            .client
+            .query(
+                "SELECT DISTINCT partition FROM system.parts WHERE database = currentDatabase() \
+                 AND table = 'logs' AND active AND max_date < toDate(toDateTime(?))",
+            )
+            .bind(cutoff)
+            .fetch_all::<Partition>()
+            .await
+            .map_err(unavailable)?;
+        for part in &partitions {
+            self.client
+                .query(&format!("ALTER TABLE logs DROP PARTITION '{}'", part.partition))
+                .execute()
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(partitions.len() as u64)
+    }
+}
+
+fn from_body(row: &BodyRow) -> Result<StoredEvent, StoreError> {
+    let json: serde_json::Value = serde_json::from_str(&row.body)
+        .map_err(|error| StoreError::Rejected(format!("stored event: {error}")))?;
+    let event =
+        from_json(&json).map_err(|error| StoreError::Rejected(format!("stored event: {error}")))?;
+    Ok(StoredEvent {
+        event,
+        pipeline: row.pipeline.clone(),
+        pipeline_version: row.pipeline_version,
+    })
+}
+
+/// `WHERE` clause text and its bound values, in order.
+enum Bound {
+    Text(String),
+    Int(i64),
+    Unsigned(u64),
+}
+
+fn filters(tenant: &str, query: &LogQuery) -> (String, Vec<Bound>) {
+    let mut sql = String::from(" WHERE tenant_id = ?");
+    let mut binds = vec![Bound::Text(tenant.to_owned())];
+    if let Some(service) = &query.service {
+        sql.push_str(" AND service = ?");
+        binds.push(Bound::Text(service.clone()));
+    }
+    if let Some(level) = query.level {
+        sql.push_str(" AND level = ?");
+        binds.push(Bound::Text(level_name(level).to_owned()));
+    }
+    if let Some(fingerprint) = query.fingerprint {
+        sql.push_str(" AND fingerprint = ?");
+        binds.push(Bound::Unsigned(fingerprint));
+    }
+    if let Some(project) = &query.project {
+        sql.push_str(" AND project = ?");
+        binds.push(Bound::Text(project.clone()));
+    }
+    if let Some(since) = query.since_ns {
+        sql.push_str(" AND time_ns >= ?");
+        binds.push(Bound::Int(since));
+    }
+    if let Some(until) = query.until_ns {
+        sql.push_str(" AND time_ns < ?");
+        binds.push(Bound::Int(until));
+    }
+    if let Some(text) = &query.text {
+        sql.push_str(" AND positionCaseInsensitiveUTF8(message, ?) > 0");
+        binds.push(Bound::Text(text.clone()));
+    }
+    (sql, binds)
+}
+
+fn bind_all(mut query: clickhouse::query::Query, binds: Vec<Bound>) -> clickhouse::query::Query {
+    for bound in binds {
+        query = match bound {
+            Bound::Text(text) => query.bind(text),
+            Bound::Int(n) => query.bind(n),
+            Bound::Unsigned(n) => query.bind(n),
+        };
+    }
+    query
+}
+
+#[async_trait]
+impl LogStore for ClickHouseLogStore {
+    async fn insert(&self, events: &[StoredEvent]) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut insert = self.client.insert::<LogRow>("logs").await.map_err(unavailable)?;
+        for stored in events {
+            let event = &stored.event;
+            let row = LogRow {
+                tenant_id: event.tenant.clone(),
+                id: event.id.clone(),
+                time_ns: event.timestamp_ns.unwrap_or(event.received_ns),
+                received_ns: event.received_ns,
+                project: event.project.clone(),
+                service: event.service.clone().unwrap_or_default(),
+                level: event.level.map(level_name).unwrap_or_default().to_owned(),
+                message: event.message.clone(),
+                template: event.template.clone(),
+                fingerprint: event.fingerprint,
+                pipeline: stored.pipeline.clone(),
+                pipeline_version: stored.pipeline_version,
+                body: to_json(event).to_string(),
+            };
+            insert.write(&row).await.map_err(unavailable)?;
+        }
+        insert.end().await.map_err(unavailable)
+    }
+
+    async fn query(&self, tenant: &str, query: &LogQuery) -> Result<Page<StoredEvent>, StoreError> {
+        let limit = page_size(query.limit);
+        let (mut sql, mut binds) = filters(tenant, query);
+        if let Some(cursor) = &query.cursor {
+            let cursor = TimeCursor::decode(cursor)?;
+            sql.push_str(" AND (time_ns < ? OR (time_ns = ? AND id < ?))");
+            binds.extend([
+                Bound::Int(cursor.time_ns),
+                Bound::Int(cursor.time_ns),
+                Bound::Text(cursor.id),
+            ]);
+        }
+        let text = format!(
+            "SELECT id, time_ns, pipeline, pipeline_version, body FROM logs FINAL{sql} \
+             ORDER BY time_ns DESC, id DESC LIMIT {}",
+            limit + 1
+        );
+        let mut rows = bind_all(self.client.query(&text), binds)
+            .fetch_all::<BodyRow>()
+            .await
+            .map_err(unavailable)?;
+        let next_cursor = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(|last| {
+                TimeCursor {
+                    time_ns: last.time_ns,
+                    id: last.id.clone(),
+                }
+                .encode()
+            })
+        } else {
+            None
+        };
+        let items = rows.iter().map(from_body).collect::<Result<_, _>>()?;
+        Ok(Page { items, next_cursor })
+    }
+
+    async fn get(&self, tenant: &str, id: &str) -> Result<Option<StoredEvent>, StoreError> {
+        let row = self
+            .client
+            .query(
+                "SELECT id, time_ns, pipeline, pipeline_version, body FROM logs FINAL \
+                 WHERE tenant_id = ? AND id = ? LIMIT 1",
+            )
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional::<BodyRow>()
+            .await
+            .map_err(unavailable)?;
+        row.as_ref().map(from_body).transpose()
+    }
+
+    async fn overview(&self, tenant: &str, query: &OverviewQuery) -> Result<Overview, StoreError> {
+        if query.bucket_ns <= 0 || query.until_ns <= query.since_ns {
+            return Err(StoreError::Invalid(
+                "overview needs since < until and a positive bucket".to_owned(),
+            ));
+        }
+        #[derive(Row, Deserialize)]
+        struct Bucket {
+            bucket: i64,
+            total: u64,
+            errors: u64,
+        }
+        #[derive(Row, Deserialize)]
+        struct Group {
+            name: String,
+            total: u64,
+            errors: u64,
+        }
+        #[derive(Row, Deserialize)]
+        struct Top {
+            fingerprint: u64,
+            template: Option<String>,
+            total: u64,
+        }
+        let range = "FROM logs FINAL WHERE tenant_id = ? AND time_ns >= ? AND time_ns < ?";
+        let errors = "countIf(level IN ('error', 'fatal'))";
+        let ranged = |text: String| {
+            self.client
+                .query(&text)
+                .bind(tenant)
+                .bind(query.since_ns)
+                .bind(query.until_ns)
+        };
+        let buckets = self
+            .client
+            .query(&format!(
+                "SELECT intDiv(time_ns - ?, ?) AS bucket, count() AS total, {errors} AS errors \
+                 {range} GROUP BY bucket ORDER BY bucket"
+            ))
+            .bind(query.since_ns)
+            .bind(query.bucket_ns)
+            .bind(tenant)
+            .bind(query.since_ns)
+            .bind(query.until_ns)
+            .fetch_all::<Bucket>()
+            .await
+            .map_err(unavailable)?;
+        let services = ranged(format!(
+            "SELECT service AS name, count() AS total, {errors} AS errors {range} \
+             GROUP BY name ORDER BY total DESC, name"
+        ))
+        .fetch_all::<Group>()
+        .await
+        .map_err(unavailable)?;
+        let levels = ranged(format!(
+            "SELECT level AS name, count() AS total, toUInt64(0) AS errors {range} \
+             GROUP BY name ORDER BY total DESC, name"
+        ))
+        .fetch_all::<Group>()
+        .await
+        .map_err(unavailable)?;
+        let top = ranged(format!(
+            "SELECT assumeNotNull(fingerprint) AS fingerprint, any(template) AS template, \
+             count() AS total {range} AND fingerprint IS NOT NULL \
+             GROUP BY fingerprint ORDER BY total DESC, fingerprint LIMIT {}",
+            query.top
+        ))
+        .fetch_all::<Top>()
+        .await
+        .map_err(unavailable)?;
+        Ok(Overview {
+            buckets: buckets
+                .into_iter()
+                .map(|b| OverviewBucket {
+                    start_ns: query
+                        .since_ns
+                        .saturating_add(b.bucket.saturating_mul(query.bucket_ns)),
+                    total: b.total,
+                    errors: b.errors,
+                })
+                .collect(),
+            services: services
+                .into_iter()
+                .map(|g| ServiceCount {
+                    service: g.name,
+                    total: g.total,
+                    errors: g.errors,
+                })
+                .collect(),
+            levels: levels
+                .into_iter()
+                .map(|g| LevelCount {
+                    level: g.name,
+                    total: g.total,
+                })
+                .collect(),
+            top_fingerprints: top
+                .into_iter()
+                .map(|t| FingerprintCount {
+                    fingerprint: t.fingerprint,
+                    template: t.template,
+                    total: t.total,
+                })
+                .collect(),
+        })
+    }
+}
