@@ -63,7 +63,11 @@ fn service(var: &str) -> String {
 
 async fn postgres() -> Arc<SqlDatabase> {
     let url = service("SLUICE_TEST_POSTGRES_URL");
-    Arc::new(SqlDatabase::open_postgres(&url).await.expect("open postgres"))
+    Arc::new(
+        SqlDatabase::open_postgres(&url)
+            .await
+            .expect("open postgres"),
+    )
 }
 
 #[tokio::test]

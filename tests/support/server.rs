@@ -75,6 +75,22 @@ impl TestServer {
         }
     }
 
+    /// Start with a config made for the data directory, authenticating
+    /// with a key created beforehand (stores shared between runs have no
+    /// first-start key).
+    pub async fn start_config(config: impl FnOnce(&Path) -> Config, key: String) -> Self {
+        let data = tempfile::tempdir().expect("temp dir");
+        let config = config(data.path());
+        let server = server::start(config).await.expect("sluice starts");
+        Self {
+            url: format!("http://{}", server.addr),
+            key,
+            http: reqwest::Client::new(),
+            server,
+            data,
+        }
+    }
+
     /// POST a body with a content type, authenticated with `key`.
     pub async fn post(
         &self,

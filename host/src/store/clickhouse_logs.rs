@@ -125,7 +125,10 @@ impl ClickHouseLogStore {
             .map_err(unavailable)?;
         for part in &partitions {
             self.client
-                .query(&format!("ALTER TABLE logs DROP PARTITION '{}'", part.partition))
+                .query(&format!(
+                    "ALTER TABLE logs DROP PARTITION '{}'",
+                    part.partition
+                ))
                 .execute()
                 .await
                 .map_err(unavailable)?;
@@ -204,7 +207,11 @@ impl LogStore for ClickHouseLogStore {
         if events.is_empty() {
             return Ok(());
         }
-        let mut insert = self.client.insert::<LogRow>("logs").await.map_err(unavailable)?;
+        let mut insert = self
+            .client
+            .insert::<LogRow>("logs")
+            .await
+            .map_err(unavailable)?;
         for stored in events {
             let event = &stored.event;
             let row = LogRow {

@@ -1,0 +1,171 @@
+//! The production path end to end on real servers (`scripts/services.sh up`):
+//! HTTP → Kafka (tansu) → plugin chain → ClickHouse + PostgreSQL.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sluice::config::{Config, DatabaseConfig, KafkaConfig, LogStoreConfig, QueueConfig};
+use sluice::store::TenantStore;
+use sluice::store::sql::SqlDatabase;
+use sluice_tests::server::{TestServer, test_config};
+use sluice_tests::{root, stores::unique_tenant};
+
+const WAIT: Duration = Duration::from_secs(120);
+
+fn service(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!("{var} is not set: start the servers with `scripts/services.sh up` and source its env, or run `cargo xtask test`")
+    })
+}
+
+/// Topics and group of their own, so runs never see each other's events.
+fn production_config(data: &Path, run: &str) -> Config {
+    let mut config = test_config(data, &root().join("pipelines"));
+    config.dev_tenant = false;
+    config.queue = QueueConfig::Kafka(KafkaConfig {
+        brokers: service("SLUICE_TEST_KAFKA_BROKERS"),
+        topic: format!("sluice.raw.{run}"),
+        dlq_topic: format!("sluice.dlq.{run}"),
+        group: format!("sluice.{run}"),
+        partitions: 4,
+        capacity_events: 200_000,
+    });
+    config.log_store = LogStoreConfig::Clickhouse {
+        url: service("SLUICE_TEST_CLICKHOUSE_URL"),
+        database: "sluice_e2e".to_owned(),
+    };
+    config.database = DatabaseConfig::Postgres {
+        url: service("SLUICE_TEST_POSTGRES_URL"),
+    };
+    config
+}
+
+/// A fresh tenant and key in the shared PostgreSQL.
+async fn tenant_key(prefix: &str) -> (String, String) {
+    let database = SqlDatabase::open_postgres(&service("SLUICE_TEST_POSTGRES_URL"))
+        .await
+        .expect("postgres");
+    let tenant = unique_tenant(prefix);
+    database.create_tenant(&tenant, 0).await.expect("tenant");
+    let (_, key) = database.create_key(&tenant, "e2e", 0).await.expect("key");
+    (tenant, key)
+}
+
+fn body(from: usize, to: usize) -> String {
+    (from..to)
+        .map(|i| {
+            let (level, message) = if i % 100 == 0 {
+                ("FATAL", format!("Out of memory in worker {}", i % 7))
+            } else {
+                (
+                    "INFO",
+                    format!("order {i} paid by user{}@example.com", i % 13),
+                )
+            };
+            json!({
+                "project_id": "42",
+                "service": if i % 2 == 0 { "checkout" } else { "billing" },
+                "level": level,
+                "message": message,
+                "timestamp": format!("2025-02-01T12:{:02}:{:02}Z", (i / 60) % 60, i % 60),
+                "metadata": {"n": i},
+            })
+            .to_string()
+                + "\n"
+        })
+        .collect()
+}
+
+async fn post_all(servers: &[&TestServer], key: &str, total: usize) -> HashSet<String> {
+    let mut accepted = HashSet::new();
+    for (n, start) in (0..total).step_by(1_000).enumerate() {
+        let server = servers[n % servers.len()];
+        let (status, answer) = server
+            .post(
+                "/v1/logs",
+                key,
+                "application/x-ndjson",
+                body(start, (start + 1_000).min(total)),
+            )
+            .await;
+        assert_eq!(status, 202, "{answer}");
+        for id in answer["ids"].as_array().expect("ids") {
+            accepted.insert(id.as_str().expect("id").to_owned());
+        }
+    }
+    accepted
+}
+
+async fn stored_ids(server: &TestServer, key: &str, expected: usize) -> Vec<Value> {
+    server.wait_for_logs(key, expected, WAIT).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_to_kafka_to_clickhouse_and_postgres() {
+    let (tenant, key) = tenant_key("prod").await;
+    let run = unique_tenant("run");
+    let sluice = TestServer::start_config(|data| production_config(data, &run), key.clone()).await;
+
+    let accepted = post_all(&[&sluice], &key, 5_000).await;
+    assert_eq!(accepted.len(), 5_000);
+
+    let events = stored_ids(&sluice, &key, 5_000).await;
+    let stored: HashSet<String> = events
+        .iter()
+        .map(|e| e["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert_eq!(events.len(), 5_000, "no duplicates visible");
+    assert_eq!(stored, accepted, "every accepted event stored");
+    for event in events.iter().take(50) {
+        assert_eq!(event["tenant"], tenant.as_str());
+        let message = event["message"].as_str().unwrap_or_default();
+        assert!(!message.contains("@example.com"), "not redacted: {message}");
+        assert!(event["fingerprint"].is_string());
+    }
+    let checkout = sluice.all_logs(&key, "&service=checkout").await;
+    assert_eq!(checkout.len(), 2_500);
+
+    let mut incidents = Vec::new();
+    for _ in 0..200 {
+        let (_, page) = sluice.get("/v1/incidents", &key).await;
+        incidents = page["incidents"].as_array().cloned().unwrap_or_default();
+        if !incidents.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        !incidents.is_empty(),
+        "fatal events raise an incident in PostgreSQL"
+    );
+
+    // Another tenant sees none of it.
+    let (_, other_key) = tenant_key("other").await;
+    let (_, page) = sluice.get("/v1/logs?limit=10", &other_key).await;
+    assert_eq!(page["events"].as_array().map(Vec::len), Some(0), "{page}");
+    sluice.server.shutdown().await.expect("clean shutdown");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_in_one_group_store_every_event_once() {
+    let (_, key) = tenant_key("group").await;
+    let run = unique_tenant("run");
+    let first = TestServer::start_config(|data| production_config(data, &run), key.clone()).await;
+    let second = TestServer::start_config(|data| production_config(data, &run), key.clone()).await;
+    // Let the group settle with both members before the stream starts.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let accepted = post_all(&[&first, &second], &key, 6_000).await;
+    let events = stored_ids(&first, &key, 6_000).await;
+    let stored: HashSet<String> = events
+        .iter()
+        .map(|e| e["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert_eq!(events.len(), 6_000, "no duplicates visible");
+    assert_eq!(stored, accepted);
+
+    first.server.shutdown().await.expect("clean shutdown");
+    second.server.shutdown().await.expect("clean shutdown");
+}
