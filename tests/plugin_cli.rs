@@ -6,14 +6,15 @@ use std::process::{Command, Output};
 
 use sluice_tests::{plugin, root};
 
-/// The `sluice` binary of this build (`cargo xtask test` builds it first).
+/// The `sluice` binary of this build (`cargo test --workspace` builds it
+/// for `host/tests/cli.rs`).
 fn sluice() -> Command {
     let exe = std::env::current_exe().expect("test exe");
     let dir = exe.parent().and_then(Path::parent).expect("target dir");
     let path = dir.join("sluice");
     assert!(
         path.exists(),
-        "{} is missing: build it with `cargo build -p sluice` (cargo xtask test does)",
+        "{} is missing: run the tests with `cargo test --workspace` or `cargo xtask test`, which build it",
         path.display()
     );
     Command::new(path)

@@ -56,7 +56,7 @@ async fn tenant_key(prefix: &str) -> (String, String) {
 fn body(from: usize, to: usize) -> String {
     (from..to)
         .map(|i| {
-            let (level, message) = if i % 100 == 0 {
+            let (level, message) = if i.is_multiple_of(100) {
                 ("FATAL", format!("Out of memory in worker {}", i % 7))
             } else {
                 (
@@ -66,7 +66,7 @@ fn body(from: usize, to: usize) -> String {
             };
             json!({
                 "project_id": "42",
-                "service": if i % 2 == 0 { "checkout" } else { "billing" },
+                "service": if i.is_multiple_of(2) { "checkout" } else { "billing" },
                 "level": level,
                 "message": message,
                 "timestamp": format!("2025-02-01T12:{:02}:{:02}Z", (i / 60) % 60, i % 60),

@@ -228,7 +228,15 @@ impl Config {
             }
             None => {}
         }
-        figment = figment.merge(Env::prefixed("SLUICE_").split("__"));
+        // `SLUICE_TEST_*` and `SLUICE_SERVICES_*` belong to the test harness
+        // (`scripts/services.sh`), not to the server's configuration.
+        let env = Env::prefixed("SLUICE_")
+            .filter(|key| {
+                let key = key.as_str().to_ascii_lowercase();
+                !key.starts_with("test_") && !key.starts_with("services_")
+            })
+            .split("__");
+        figment = figment.merge(env);
         figment.extract().map_err(|error| {
             let mut text = String::new();
             for e in error {
@@ -327,7 +335,9 @@ mod tests {
 
     #[test]
     fn no_file_is_the_embedded_default() {
-        figment::Jail::expect_with(|_jail| {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("SLUICE_TEST_POSTGRES_URL", "postgres://test-harness-only");
+            jail.set_env("SLUICE_SERVICES_STATE", "/tmp/test-harness-only");
             let config = Config::load(None).map_err(|e| e.to_string())?;
             assert_eq!(config, Config::default());
             assert_eq!(config.listen.to_string(), "127.0.0.1:8080");

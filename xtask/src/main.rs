@@ -158,9 +158,12 @@ fn test(args: &[String]) -> Result<()> {
     services(&["up".to_owned()])?;
     let env = services_env();
     build_plugins()?;
-    // The CLI tests run the real `sluice` binary.
-    status(cargo().args(["build", "--package", "sluice"]))?;
-    status(cargo().args(["test", "--workspace"]).args(args).envs(env))
+    status(
+        cargo()
+            .args(["test", "--workspace", "--no-fail-fast"])
+            .args(args)
+            .envs(env),
+    )
 }
 
 /// The variables `scripts/services.sh up` wrote for the tests.

@@ -7,9 +7,9 @@ wasmtime::component::bindgen!({
     additional_derives: [PartialEq, serde::Serialize, serde::Deserialize],
 });
 
-pub use exports::sluice::plugin::handler::Guest as HandlerExports;
-pub use sluice::plugin::log::LogLevel;
-pub use sluice::plugin::types::{
+pub use self::exports::sluice::plugin::handler::Guest as HandlerExports;
+pub use self::sluice::plugin::log::LogLevel;
+pub use self::sluice::plugin::types::{
     Alert, Attribute, BatchResult, Event, FingerprintMerge, InitContext, Level, Outcome,
     PluginInfo, Severity, Value,
 };
