@@ -70,114 +70,12 @@ impl<P: Plugin> Instance<P> {
     }
 }
 
-/// Unpack a batch as the host packed it (layout in the WIT contract's
-/// `packed-events`): owned events for the plugin.
-pub fn unpack(
-    batch: &crate::bindings::sluice::plugin::types::PackedEvents,
-) -> Result<Vec<Event>, String> {
-    let mut reader = Reader {
-        text: &batch.text,
-        bytes: &batch.events,
-        at: 0,
-    };
-    let mut events = Vec::with_capacity(batch.count as usize);
-    for _ in 0..batch.count {
-        events.push(reader.event().ok_or("malformed packed batch")?);
-    }
-    Ok(events)
-}
+/// The packed encoding for the SDK's generated types.
+pub mod codec {
+    use crate::bindings::sluice::plugin::types::{PackedEvents, PackedResult};
+    use crate::{Attribute, BatchResult, Event, Level, Outcome, Value};
 
-struct Reader<'a> {
-    text: &'a str,
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl Reader<'_> {
-    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
-        let chunk = self.bytes.get(self.at..self.at + N)?;
-        self.at += N;
-        chunk.try_into().ok()
-    }
-
-    fn u8(&mut self) -> Option<u8> {
-        self.take::<1>().map(|b| b[0])
-    }
-
-    fn u32(&mut self) -> Option<u32> {
-        self.take::<4>().map(u32::from_le_bytes)
-    }
-
-    fn u64(&mut self) -> Option<u64> {
-        self.take::<8>().map(u64::from_le_bytes)
-    }
-
-    fn optional(&mut self) -> Option<Option<String>> {
-        let (start, len) = (self.u32()?, self.u32()?);
-        if start == u32::MAX {
-            return Some(None);
-        }
-        let start = start as usize;
-        Some(Some(self.text.get(start..start + len as usize)?.to_owned()))
-    }
-
-    fn string(&mut self) -> Option<String> {
-        self.optional()?
-    }
-
-    fn event(&mut self) -> Option<Event> {
-        use crate::{Attribute, Level, Value};
-        let id = self.string()?;
-        let tenant = self.string()?;
-        let message = self.string()?;
-        let project = self.optional()?;
-        let service = self.optional()?;
-        let raw = self.optional()?;
-        let template = self.optional()?;
-        let received_ns = self.u64()? as i64;
-        let has_timestamp = self.u8()? == 1;
-        let timestamp = self.u64()? as i64;
-        let level = match self.u8()? {
-            0 => Some(Level::Trace),
-            1 => Some(Level::Debug),
-            2 => Some(Level::Info),
-            3 => Some(Level::Warn),
-            4 => Some(Level::Error),
-            5 => Some(Level::Fatal),
-            _ => None,
-        };
-        let has_fingerprint = self.u8()? == 1;
-        let fingerprint = self.u64()?;
-        let count = self.u32()? as usize;
-        let mut attributes = Vec::with_capacity(count.min(1024));
-        for _ in 0..count {
-            let key = self.string()?;
-            let value = match self.u8()? {
-                0 => Value::Null,
-                1 => Value::Boolean(self.u8()? == 1),
-                2 => Value::Integer(self.u64()? as i64),
-                3 => Value::Float(f64::from_bits(self.u64()?)),
-                4 => Value::Text(self.string()?),
-                5 => Value::Json(self.string()?),
-                _ => return None,
-            };
-            attributes.push(Attribute { key, value });
-        }
-        Some(Event {
-            id,
-            tenant,
-            project,
-            received_ns,
-            timestamp_ns: has_timestamp.then_some(timestamp),
-            service,
-            level,
-            message,
-            attributes,
-            raw,
-            fingerprint: has_fingerprint.then_some(fingerprint),
-            template,
-        })
-    }
+    sluice_batch_codec::batch_codec!();
 }
 
 /// Every event of a batch that could not be read fails with `why`.
@@ -242,11 +140,12 @@ macro_rules! export_plugin {
                     INSTANCE.with(|i| i.borrow_mut().init(&config, &context))
                 }
 
-                fn process(batch: $crate::__private::PackedEvents) -> $crate::BatchResult {
-                    match $crate::__private::unpack(&batch) {
+                fn process(batch: $crate::__private::PackedEvents) -> $crate::__private::PackedResult {
+                    let result = match $crate::__private::unpack(&batch) {
                         ::std::result::Result::Ok(events) => INSTANCE.with(|i| i.borrow_mut().process(events)),
                         ::std::result::Result::Err(why) => $crate::__private::fail_all(batch.count, &why),
-                    }
+                    };
+                    $crate::__private::pack_result(result)
                 }
 
                 fn tick(now_ns: i64) -> ::std::vec::Vec<$crate::Alert> {

@@ -44,6 +44,9 @@ pub mod bindings {
         export_macro_name: "__export_plugin_bindings",
         default_bindings_module: "::sluice_plugin_sdk::bindings",
         additional_derives: [PartialEq, Clone],
+        // `event`, `outcome` and `batch-result` cross the boundary packed,
+        // so no function names them; plugin authors still work with them.
+        generate_unused_types: true,
     });
 }
 
@@ -173,6 +176,7 @@ impl fmt::Debug for ConfigError {
 /// Machinery behind [`export_plugin!`] and `#[plugin]`; not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::bindings::sluice::plugin::types::PackedEvents;
-    pub use crate::export::{Instance, fail_all, unpack};
+    pub use crate::bindings::sluice::plugin::types::{PackedEvents, PackedResult};
+    pub use crate::export::codec::{pack_result, unpack};
+    pub use crate::export::{Instance, fail_all};
 }

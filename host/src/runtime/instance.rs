@@ -99,11 +99,12 @@ impl PluginInstance {
     ) -> Result<BatchResult, Fault> {
         let ticks = self.runtime_ticks(deadline);
         let packed = super::pack::pack(batch);
-        self.call_with(ticks, deadline, |store, bindings| {
+        let result = self.call_with(ticks, deadline, |store, bindings| {
             bindings
                 .sluice_plugin_handler()
                 .call_process(store, &packed)
-        })
+        })?;
+        super::pack::unpack_result(result).map_err(|message| Fault::InvalidOutput { message })
     }
 
     /// Let the plugin close its windows at `now_ns`.

@@ -1,132 +1,115 @@
-//! Packing a batch for the boundary (see `packed-events` in the WIT
-//! contract): all text in one buffer, the events' fixed-size parts in
-//! another, so lowering a batch is two copies instead of a call into the
-//! plugin's allocator per string. The tenant, shared by the whole batch, is
-//! written once.
+//! The packed batch encoding (see `packed-events` and `packed-result` in
+//! the WIT contract) for the host's generated types: all text in one
+//! buffer and the events' fixed-size parts in another, so a batch crosses
+//! the boundary in a few copies instead of one allocation per string. The
+//! layout lives in `sluice-batch-codec`, shared with the plugin SDK.
 
-use super::bindings::sluice::plugin::types::PackedEvents;
-use super::bindings::{Event, Level, Value};
+use super::bindings::sluice::plugin::types::{PackedEvents, PackedResult};
+use super::bindings::{Attribute, BatchResult, Event, Level, Outcome, Value};
 
-/// Span start that marks an absent optional string.
-pub const NONE: u32 = u32::MAX;
+sluice_batch_codec::batch_codec!();
 
-/// Pack `events` for one `process` call.
-pub fn pack(events: &[Event]) -> PackedEvents {
-    let text_len: usize = events.iter().map(text_size).sum();
-    let mut p = Packer {
-        text: String::with_capacity(text_len + 64),
-        bytes: Vec::with_capacity(events.len() * 96),
-    };
-    let mut tenant: Option<(&str, u32, u32)> = None;
-    for event in events {
-        p.string(&event.id);
-        match tenant {
-            Some((name, start, len)) if name == event.tenant => p.span(start, len),
-            _ => {
-                let start = p.text.len() as u32;
-                p.string(&event.tenant);
-                tenant = Some((&event.tenant, start, event.tenant.len() as u32));
-            }
-        }
-        p.string(&event.message);
-        p.optional(event.project.as_deref());
-        p.optional(event.service.as_deref());
-        p.optional(event.raw.as_deref());
-        p.optional(event.template.as_deref());
-        p.bytes.extend_from_slice(&event.received_ns.to_le_bytes());
-        p.bytes.push(u8::from(event.timestamp_ns.is_some()));
-        p.bytes
-            .extend_from_slice(&event.timestamp_ns.unwrap_or(0).to_le_bytes());
-        p.bytes.push(event.level.map_or(255, level_code));
-        p.bytes.push(u8::from(event.fingerprint.is_some()));
-        p.bytes
-            .extend_from_slice(&event.fingerprint.unwrap_or(0).to_le_bytes());
-        p.bytes
-            .extend_from_slice(&(event.attributes.len() as u32).to_le_bytes());
-        for attribute in &event.attributes {
-            p.string(&attribute.key);
-            match &attribute.value {
-                Value::Null => p.bytes.push(0),
-                Value::Boolean(b) => p.bytes.extend_from_slice(&[1, u8::from(*b)]),
-                Value::Integer(n) => {
-                    p.bytes.push(2);
-                    p.bytes.extend_from_slice(&n.to_le_bytes());
-                }
-                Value::Float(f) => {
-                    p.bytes.push(3);
-                    p.bytes.extend_from_slice(&f.to_bits().to_le_bytes());
-                }
-                Value::Text(s) => {
-                    p.bytes.push(4);
-                    p.string(s);
-                }
-                Value::Json(s) => {
-                    p.bytes.push(5);
-                    p.string(s);
-                }
-            }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(i: i64) -> Event {
+        Event {
+            id: format!("id-{i}"),
+            tenant: "acme".into(),
+            project: (i % 2 == 0).then(|| "p".into()),
+            received_ns: i,
+            timestamp_ns: (i % 3 == 0).then_some(-i),
+            service: Some("api".into()),
+            level: [None, Some(Level::Fatal), Some(Level::Trace)][(i % 3) as usize],
+            message: format!("message é {i}"),
+            attributes: vec![
+                Attribute {
+                    key: "n".into(),
+                    value: Value::Integer(-i),
+                },
+                Attribute {
+                    key: "f".into(),
+                    value: Value::Float(0.5),
+                },
+                Attribute {
+                    key: "b".into(),
+                    value: Value::Boolean(true),
+                },
+                Attribute {
+                    key: "z".into(),
+                    value: Value::Null,
+                },
+                Attribute {
+                    key: "j".into(),
+                    value: Value::Json("[1]".into()),
+                },
+                Attribute {
+                    key: "t".into(),
+                    value: Value::Text(String::new()),
+                },
+            ],
+            raw: None,
+            fingerprint: (i % 2 == 1).then_some(u64::MAX - i as u64),
+            template: Some("<*>".into()),
         }
     }
-    PackedEvents {
-        text: p.text,
-        events: p.bytes,
-        count: events.len() as u32,
-    }
-}
 
-fn level_code(level: Level) -> u8 {
-    match level {
-        Level::Trace => 0,
-        Level::Debug => 1,
-        Level::Info => 2,
-        Level::Warn => 3,
-        Level::Error => 4,
-        Level::Fatal => 5,
-    }
-}
+    #[test]
+    fn events_and_results_round_trip() {
+        let events: Vec<Event> = (0..50).map(event).collect();
+        assert_eq!(unpack(&pack(&events)).unwrap(), events);
+        assert_eq!(unpack(&pack(&[])).unwrap(), Vec::<Event>::new());
 
-struct Packer {
-    text: String,
-    bytes: Vec<u8>,
-}
-
-impl Packer {
-    fn span(&mut self, start: u32, len: u32) {
-        self.bytes.extend_from_slice(&start.to_le_bytes());
-        self.bytes.extend_from_slice(&len.to_le_bytes());
+        let result = BatchResult {
+            outcomes: vec![
+                Outcome::Pass,
+                Outcome::Keep(event(1)),
+                Outcome::Drop,
+                Outcome::Fail("why".into()),
+                Outcome::Keep(event(2)),
+            ],
+            alerts: Vec::new(),
+            merges: Vec::new(),
+        };
+        assert_eq!(unpack_result(pack_result(result.clone())).unwrap(), result);
     }
 
-    fn string(&mut self, s: &str) {
-        let start = self.text.len() as u32;
-        self.text.push_str(s);
-        self.span(start, s.len() as u32);
-    }
+    #[test]
+    fn malformed_packing_is_an_error() {
+        let mut packed = pack(&[event(1)]);
+        packed.count = 2;
+        assert!(unpack(&packed).is_err(), "more events claimed than packed");
+        let mut packed = pack(&[event(1)]);
+        packed.events.push(0);
+        assert!(unpack(&packed).is_err(), "trailing bytes");
+        let mut packed = pack(&[event(1)]);
+        packed.text.truncate(3);
+        assert!(unpack(&packed).is_err(), "spans past the text");
 
-    fn optional(&mut self, s: Option<&str>) {
-        match s {
-            Some(s) => self.string(s),
-            None => self.span(NONE, 0),
-        }
+        let keep_without_event = PackedResult {
+            outcomes: vec![1],
+            kept: pack(&[]),
+            failures: Vec::new(),
+            alerts: Vec::new(),
+            merges: Vec::new(),
+        };
+        assert!(unpack_result(keep_without_event).is_err());
+        let unknown = PackedResult {
+            outcomes: vec![9],
+            kept: pack(&[]),
+            failures: Vec::new(),
+            alerts: Vec::new(),
+            merges: Vec::new(),
+        };
+        assert!(unpack_result(unknown).is_err());
+        let leftover = PackedResult {
+            outcomes: vec![0],
+            kept: pack(&[]),
+            failures: vec!["extra".into()],
+            alerts: Vec::new(),
+            merges: Vec::new(),
+        };
+        assert!(unpack_result(leftover).is_err());
     }
-}
-
-fn text_size(event: &Event) -> usize {
-    let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
-    event.id.len()
-        + event.message.len()
-        + opt(&event.project)
-        + opt(&event.service)
-        + opt(&event.raw)
-        + opt(&event.template)
-        + event
-            .attributes
-            .iter()
-            .map(|a| {
-                a.key.len()
-                    + match &a.value {
-                        Value::Text(s) | Value::Json(s) => s.len(),
-                        _ => 0,
-                    }
-            })
-            .sum::<usize>()
 }

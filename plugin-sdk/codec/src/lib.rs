@@ -1,0 +1,415 @@
+//! The packed batch encoding of the plugin contract (`packed-events` and
+//! `packed-result` in `plugin-sdk/wit/sluice.wit`), written once for both
+//! sides of the boundary.
+//!
+//! The host and the plugins each have their own generated types for the
+//! same WIT records, so the field-by-field part is a macro,
+//! [`batch_codec!`], expanded next to each side's bindings; the byte-level
+//! part ([`Writer`], [`Reader`]) is ordinary code.
+
+/// Span start that marks an absent optional string.
+pub const NONE: u32 = u32::MAX;
+
+/// Outcome tags of `packed-result.outcomes`.
+pub mod tag {
+    /// Keep the event as it was sent.
+    pub const PASS: u8 = 0;
+    /// Keep the next event of `kept` in its place.
+    pub const KEEP: u8 = 1;
+    /// Drop the event.
+    pub const DROP: u8 = 2;
+    /// Fail the event with the next reason of `failures`.
+    pub const FAIL: u8 = 3;
+}
+
+/// Appends strings to one text buffer and fixed-size fields to one byte
+/// buffer.
+#[derive(Debug, Default)]
+pub struct Writer {
+    /// Every string, back to back.
+    pub text: String,
+    /// Fixed-size fields and spans into `text`.
+    pub bytes: Vec<u8>,
+}
+
+impl Writer {
+    /// A writer with room for about `text` bytes of strings and `events` events.
+    pub fn with_capacity(text: usize, events: usize) -> Self {
+        Self {
+            text: String::with_capacity(text),
+            bytes: Vec::with_capacity(events * 96),
+        }
+    }
+
+    /// A span (start, length) into the text.
+    pub fn span(&mut self, start: u32, len: u32) {
+        self.bytes.extend_from_slice(&start.to_le_bytes());
+        self.bytes.extend_from_slice(&len.to_le_bytes());
+    }
+
+    /// A string: appended to the text, its span to the bytes. Returns the span.
+    pub fn string(&mut self, s: &str) -> (u32, u32) {
+        let start = self.text.len() as u32;
+        self.text.push_str(s);
+        self.span(start, s.len() as u32);
+        (start, s.len() as u32)
+    }
+
+    /// An optional string.
+    pub fn optional(&mut self, s: Option<&str>) {
+        match s {
+            Some(s) => {
+                self.string(s);
+            }
+            None => self.span(NONE, 0),
+        }
+    }
+
+    /// One byte.
+    pub fn u8(&mut self, value: u8) {
+        self.bytes.push(value);
+    }
+
+    /// A little-endian u32.
+    pub fn u32(&mut self, value: u32) {
+        self.bytes.extend_from_slice(&value.to_le_bytes());
+    }
+
+    /// A little-endian u64.
+    pub fn u64(&mut self, value: u64) {
+        self.bytes.extend_from_slice(&value.to_le_bytes());
+    }
+
+    /// A presence byte and the value (zero when absent).
+    pub fn optional_u64(&mut self, value: Option<u64>) {
+        self.u8(u8::from(value.is_some()));
+        self.u64(value.unwrap_or(0));
+    }
+}
+
+/// Reads what a [`Writer`] wrote; every read is bounds-checked, so a
+/// malformed batch is an error, never a panic.
+#[derive(Debug)]
+pub struct Reader<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// Read `bytes`, whose spans point into `text`.
+    pub fn new(text: &'a str, bytes: &'a [u8]) -> Self {
+        Self { text, bytes, at: 0 }
+    }
+
+    fn take<const N: usize>(&mut self) -> Option<[u8; N]> {
+        let chunk = self.bytes.get(self.at..self.at.checked_add(N)?)?;
+        self.at += N;
+        chunk.try_into().ok()
+    }
+
+    /// One byte.
+    pub fn u8(&mut self) -> Option<u8> {
+        self.take::<1>().map(|b| b[0])
+    }
+
+    /// A little-endian u32.
+    pub fn u32(&mut self) -> Option<u32> {
+        self.take::<4>().map(u32::from_le_bytes)
+    }
+
+    /// A little-endian u64.
+    pub fn u64(&mut self) -> Option<u64> {
+        self.take::<8>().map(u64::from_le_bytes)
+    }
+
+    /// A presence byte and a u64.
+    pub fn optional_u64(&mut self) -> Option<Option<u64>> {
+        let present = self.u8()? == 1;
+        let value = self.u64()?;
+        Some(present.then_some(value))
+    }
+
+    /// An optional string.
+    pub fn optional(&mut self) -> Option<Option<String>> {
+        let (start, len) = (self.u32()?, self.u32()?);
+        if start == NONE {
+            return Some(None);
+        }
+        let start = start as usize;
+        let end = start.checked_add(len as usize)?;
+        Some(Some(self.text.get(start..end)?.to_owned()))
+    }
+
+    /// A string.
+    pub fn string(&mut self) -> Option<String> {
+        self.optional()?
+    }
+
+    /// Whether every byte was read.
+    pub fn is_done(&self) -> bool {
+        self.at == self.bytes.len()
+    }
+}
+
+/// Expand, where `Event`, `Attribute`, `Level`, `Value`, `Outcome`,
+/// `BatchResult`, `PackedEvents` and `PackedResult` name one side's
+/// generated types, into `pack`, `unpack`, `pack_result` and
+/// `unpack_result` for those types.
+#[macro_export]
+macro_rules! batch_codec {
+    () => {
+        /// Pack events for the boundary (layout in `packed-events`).
+        #[allow(dead_code)]
+        pub fn pack(events: &[Event]) -> PackedEvents {
+            let text_len: usize = events.iter().map(text_size).sum();
+            let mut w = $crate::Writer::with_capacity(text_len + 64, events.len());
+            let mut tenant: ::std::option::Option<(&str, u32, u32)> = None;
+            for event in events {
+                w.string(&event.id);
+                match tenant {
+                    Some((name, start, len)) if name == event.tenant => w.span(start, len),
+                    _ => {
+                        let (start, len) = w.string(&event.tenant);
+                        tenant = Some((&event.tenant, start, len));
+                    }
+                }
+                w.string(&event.message);
+                w.optional(event.project.as_deref());
+                w.optional(event.service.as_deref());
+                w.optional(event.raw.as_deref());
+                w.optional(event.template.as_deref());
+                w.u64(event.received_ns as u64);
+                w.optional_u64(event.timestamp_ns.map(|t| t as u64));
+                w.u8(match event.level {
+                    Some(Level::Trace) => 0,
+                    Some(Level::Debug) => 1,
+                    Some(Level::Info) => 2,
+                    Some(Level::Warn) => 3,
+                    Some(Level::Error) => 4,
+                    Some(Level::Fatal) => 5,
+                    None => 255,
+                });
+                w.optional_u64(event.fingerprint);
+                w.u32(event.attributes.len() as u32);
+                for attribute in &event.attributes {
+                    w.string(&attribute.key);
+                    match &attribute.value {
+                        Value::Null => w.u8(0),
+                        Value::Boolean(b) => {
+                            w.u8(1);
+                            w.u8(u8::from(*b));
+                        }
+                        Value::Integer(n) => {
+                            w.u8(2);
+                            w.u64(*n as u64);
+                        }
+                        Value::Float(f) => {
+                            w.u8(3);
+                            w.u64(f.to_bits());
+                        }
+                        Value::Text(s) => {
+                            w.u8(4);
+                            w.string(s);
+                        }
+                        Value::Json(s) => {
+                            w.u8(5);
+                            w.string(s);
+                        }
+                    }
+                }
+            }
+            PackedEvents {
+                text: w.text,
+                events: w.bytes,
+                count: events.len() as u32,
+            }
+        }
+
+        fn text_size(event: &Event) -> usize {
+            let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+            event.id.len()
+                + event.message.len()
+                + opt(&event.project)
+                + opt(&event.service)
+                + opt(&event.raw)
+                + opt(&event.template)
+                + event
+                    .attributes
+                    .iter()
+                    .map(|a| {
+                        a.key.len()
+                            + match &a.value {
+                                Value::Text(s) | Value::Json(s) => s.len(),
+                                _ => 0,
+                            }
+                    })
+                    .sum::<usize>()
+        }
+
+        /// Unpack events packed by [`pack`].
+        #[allow(dead_code)]
+        pub fn unpack(batch: &PackedEvents) -> Result<Vec<Event>, String> {
+            let mut reader = $crate::Reader::new(&batch.text, &batch.events);
+            let mut events = Vec::with_capacity((batch.count as usize).min(1 << 16));
+            for _ in 0..batch.count {
+                events.push(read_event(&mut reader).ok_or("malformed packed batch")?);
+            }
+            if !reader.is_done() {
+                return Err("malformed packed batch: trailing bytes".to_owned());
+            }
+            Ok(events)
+        }
+
+        fn read_event(r: &mut $crate::Reader<'_>) -> Option<Event> {
+            let id = r.string()?;
+            let tenant = r.string()?;
+            let message = r.string()?;
+            let project = r.optional()?;
+            let service = r.optional()?;
+            let raw = r.optional()?;
+            let template = r.optional()?;
+            let received_ns = r.u64()? as i64;
+            let timestamp_ns = r.optional_u64()?.map(|t| t as i64);
+            let level = match r.u8()? {
+                0 => Some(Level::Trace),
+                1 => Some(Level::Debug),
+                2 => Some(Level::Info),
+                3 => Some(Level::Warn),
+                4 => Some(Level::Error),
+                5 => Some(Level::Fatal),
+                _ => None,
+            };
+            let fingerprint = r.optional_u64()?;
+            let count = r.u32()? as usize;
+            let mut attributes = Vec::with_capacity(count.min(1024));
+            for _ in 0..count {
+                let key = r.string()?;
+                let value = match r.u8()? {
+                    0 => Value::Null,
+                    1 => Value::Boolean(r.u8()? == 1),
+                    2 => Value::Integer(r.u64()? as i64),
+                    3 => Value::Float(f64::from_bits(r.u64()?)),
+                    4 => Value::Text(r.string()?),
+                    5 => Value::Json(r.string()?),
+                    _ => return None,
+                };
+                attributes.push(Attribute { key, value });
+            }
+            Some(Event {
+                id,
+                tenant,
+                project,
+                received_ns,
+                timestamp_ns,
+                service,
+                level,
+                message,
+                attributes,
+                raw,
+                fingerprint,
+                template,
+            })
+        }
+
+        /// Pack a batch result (layout in `packed-result`): changed events
+        /// travel packed, unchanged ones as one byte.
+        #[allow(dead_code)]
+        pub fn pack_result(result: BatchResult) -> PackedResult {
+            let mut outcomes = Vec::with_capacity(result.outcomes.len());
+            let mut kept = Vec::new();
+            let mut failures = Vec::new();
+            for outcome in result.outcomes {
+                match outcome {
+                    Outcome::Pass => outcomes.push($crate::tag::PASS),
+                    Outcome::Keep(event) => {
+                        outcomes.push($crate::tag::KEEP);
+                        kept.push(event);
+                    }
+                    Outcome::Drop => outcomes.push($crate::tag::DROP),
+                    Outcome::Fail(reason) => {
+                        outcomes.push($crate::tag::FAIL);
+                        failures.push(reason);
+                    }
+                }
+            }
+            PackedResult {
+                outcomes,
+                kept: pack(&kept),
+                failures,
+                alerts: result.alerts,
+                merges: result.merges,
+            }
+        }
+
+        /// Unpack a result packed by [`pack_result`]; a tag without its
+        /// event or reason, or one left over, is an error.
+        #[allow(dead_code)]
+        pub fn unpack_result(packed: PackedResult) -> Result<BatchResult, String> {
+            let mut kept = unpack(&packed.kept)?.into_iter();
+            let mut failures = packed.failures.into_iter();
+            let mut outcomes = Vec::with_capacity(packed.outcomes.len());
+            for tag in packed.outcomes {
+                outcomes.push(match tag {
+                    $crate::tag::PASS => Outcome::Pass,
+                    $crate::tag::KEEP => {
+                        Outcome::Keep(kept.next().ok_or("a keep outcome without its event")?)
+                    }
+                    $crate::tag::DROP => Outcome::Drop,
+                    $crate::tag::FAIL => {
+                        Outcome::Fail(failures.next().ok_or("a fail outcome without its reason")?)
+                    }
+                    other => return Err(format!("unknown outcome tag {other}")),
+                });
+            }
+            if kept.next().is_some() || failures.next().is_some() {
+                return Err("more kept events or failure reasons than outcomes".to_owned());
+            }
+            Ok(BatchResult {
+                outcomes,
+                alerts: packed.alerts,
+                merges: packed.merges,
+            })
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reader_refuses_truncated_and_out_of_range_input() {
+        let mut w = Writer::default();
+        w.string("hello");
+        w.u64(7);
+        let mut r = Reader::new(&w.text, &w.bytes);
+        assert_eq!(r.string().as_deref(), Some("hello"));
+        assert_eq!(r.u64(), Some(7));
+        assert!(r.is_done());
+        assert_eq!(r.u8(), None, "reading past the end is None");
+
+        let mut bad = Writer::default();
+        bad.span(3, 10);
+        assert_eq!(
+            Reader::new("abc", &bad.bytes).string(),
+            None,
+            "span past the text"
+        );
+        bad.bytes.clear();
+        bad.span(u32::MAX - 1, 5);
+        assert_eq!(
+            Reader::new("abc", &bad.bytes).string(),
+            None,
+            "overflowing span"
+        );
+        let split = "é";
+        let mut mid = Writer::default();
+        mid.span(1, 1);
+        assert_eq!(
+            Reader::new(split, &mid.bytes).string(),
+            None,
+            "span inside a character"
+        );
+    }
+}
