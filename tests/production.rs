@@ -106,7 +106,12 @@ async fn stored_ids(server: &TestServer, key: &str, expected: usize) -> Vec<Valu
 async fn http_to_kafka_to_clickhouse_and_postgres() {
     let (tenant, key) = tenant_key("prod").await;
     let run = unique_tenant("run");
-    let sluice = TestServer::start_config(|data| production_config(data, &run), key.clone()).await;
+    let sluice = TestServer::start_config(
+        |data| production_config(data, &run),
+        key.clone(),
+        Vec::new(),
+    )
+    .await;
 
     let accepted = post_all(&[&sluice], &key, 5_000).await;
     assert_eq!(accepted.len(), 5_000);
@@ -152,8 +157,18 @@ async fn http_to_kafka_to_clickhouse_and_postgres() {
 async fn two_processes_in_one_group_store_every_event_once() {
     let (_, key) = tenant_key("group").await;
     let run = unique_tenant("run");
-    let first = TestServer::start_config(|data| production_config(data, &run), key.clone()).await;
-    let second = TestServer::start_config(|data| production_config(data, &run), key.clone()).await;
+    let first = TestServer::start_config(
+        |data| production_config(data, &run),
+        key.clone(),
+        Vec::new(),
+    )
+    .await;
+    let second = TestServer::start_config(
+        |data| production_config(data, &run),
+        key.clone(),
+        Vec::new(),
+    )
+    .await;
     // Let the group settle with both members before the stream starts.
     tokio::time::sleep(Duration::from_secs(3)).await;
 
@@ -168,4 +183,78 @@ async fn two_processes_in_one_group_store_every_event_once() {
 
     first.server.shutdown().await.expect("clean shutdown");
     second.server.shutdown().await.expect("clean shutdown");
+}
+
+/// Counts processed events, to time the consumer side.
+#[derive(Default)]
+struct Counter(std::sync::atomic::AtomicUsize);
+
+impl sluice::runner::sinks::Tap for Counter {
+    fn processed(&self, events: &[&sluice::store::StoredEvent]) {
+        self.0
+            .fetch_add(events.len(), std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Throughput of the production path: 100,000 reference-shaped events
+/// posted 1,000 per request, 4 requests in flight, through Kafka and the
+/// default chain into ClickHouse and PostgreSQL. Prints figures; asserts
+/// only that nothing was lost. Run with
+/// `cargo xtask services up && cargo test --release -p sluice-tests --test production -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: prints events/s, run on demand"]
+async fn production_path_throughput() {
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+    let (_, key) = tenant_key("bench").await;
+    let run = unique_tenant("bench-run");
+    let counter = Arc::new(Counter::default());
+    let sluice = Arc::new(
+        TestServer::start_config(
+            |data| production_config(data, &run),
+            key.clone(),
+            vec![counter.clone()],
+        )
+        .await,
+    );
+    const TOTAL: usize = 100_000;
+    let bodies: Vec<String> = (0..TOTAL)
+        .step_by(1_000)
+        .map(|start| body(start, start + 1_000))
+        .collect();
+    let started = std::time::Instant::now();
+    let mut latencies = Vec::new();
+    for chunk in bodies.chunks(4) {
+        let requests = chunk.iter().cloned().map(|body| {
+            let sluice = sluice.clone();
+            let key = key.clone();
+            tokio::spawn(async move {
+                let sent = std::time::Instant::now();
+                let (status, _) = sluice
+                    .post("/v1/logs", &key, "application/x-ndjson", body)
+                    .await;
+                assert_eq!(status, 202);
+                sent.elapsed()
+            })
+        });
+        for request in requests.collect::<Vec<_>>() {
+            latencies.push(request.await.expect("request"));
+        }
+    }
+    let ingested = started.elapsed();
+    while counter.0.load(Ordering::Relaxed) < TOTAL && started.elapsed() < Duration::from_secs(600)
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let processed = started.elapsed();
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    println!(
+        "production path: ingest {:.0} events/s (request p50 {:?}, p99 {:?}); processed and stored {:.0} events/s end to end",
+        TOTAL as f64 / ingested.as_secs_f64(),
+        pct(0.5),
+        pct(0.99),
+        TOTAL as f64 / processed.as_secs_f64()
+    );
+    assert!(counter.0.load(Ordering::Relaxed) >= TOTAL, "events lost");
 }

@@ -78,10 +78,16 @@ impl TestServer {
     /// Start with a config made for the data directory, authenticating
     /// with a key created beforehand (stores shared between runs have no
     /// first-start key).
-    pub async fn start_config(config: impl FnOnce(&Path) -> Config, key: String) -> Self {
+    pub async fn start_config(
+        config: impl FnOnce(&Path) -> Config,
+        key: String,
+        taps: Vec<Arc<dyn Tap>>,
+    ) -> Self {
         let data = tempfile::tempdir().expect("temp dir");
         let config = config(data.path());
-        let server = server::start(config).await.expect("sluice starts");
+        let server = server::start_with_taps(config, taps)
+            .await
+            .expect("sluice starts");
         Self {
             url: format!("http://{}", server.addr),
             key,
