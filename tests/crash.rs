@@ -10,13 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use sluice::store::TenantStore;
 use sluice::store::sql::SqlDatabase;
-use sluice_tests::{root, stores::unique_tenant};
-
-fn service(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| {
-        panic!("{var} is not set: start the servers with `scripts/services.sh up` and source its env, or run `cargo xtask test`")
-    })
-}
+use sluice_tests::{root, service, stores::unique_tenant};
 
 /// The `sluice` binary of this build (`host/tests/cli.rs` makes cargo build it).
 fn sluice_bin() -> PathBuf {

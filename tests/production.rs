@@ -10,15 +10,9 @@ use sluice::config::{Config, DatabaseConfig, KafkaConfig, LogStoreConfig, QueueC
 use sluice::store::TenantStore;
 use sluice::store::sql::SqlDatabase;
 use sluice_tests::server::{TestServer, test_config};
-use sluice_tests::{root, stores::unique_tenant};
+use sluice_tests::{root, service, stores::unique_tenant};
 
 const WAIT: Duration = Duration::from_secs(120);
-
-fn service(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| {
-        panic!("{var} is not set: start the servers with `scripts/services.sh up` and source its env, or run `cargo xtask test`")
-    })
-}
 
 /// Topics and group of their own, so runs never see each other's events.
 fn production_config(data: &Path, run: &str) -> Config {
@@ -257,4 +251,87 @@ async fn production_path_throughput() {
         TOTAL as f64 / processed.as_secs_f64()
     );
     assert!(counter.0.load(Ordering::Relaxed) >= TOTAL, "events lost");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dead_letters_go_to_the_dlq_topic_with_headers_and_to_postgres() {
+    use rdkafka::Message;
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::message::Headers;
+
+    let (tenant, key) = tenant_key("dlq").await;
+    let run = unique_tenant("dlq-run");
+    let pipelines = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        pipelines.path().join("default.toml"),
+        "[pipeline]\ndefault = true\n\n[[steps]]\nplugin = \"normalize\"\n\n[[steps]]\nplugin = \"testkit\"\n",
+    )
+    .expect("pipeline");
+    let dir = pipelines.path().to_owned();
+    let sluice = TestServer::start_config(
+        |data| {
+            let mut config = production_config(data, &run);
+            config.pipelines_dir = dir;
+            config
+        },
+        key.clone(),
+        Vec::new(),
+    )
+    .await;
+    let (status, answer) = sluice
+        .post("/v1/logs", &key, "text/plain", "ok one\nfail\nok two\n")
+        .await;
+    assert_eq!(status, 202, "{answer}");
+    let failing_id = answer["ids"][1].as_str().expect("id").to_owned();
+    sluice.wait_for_logs(&key, 2, WAIT).await;
+
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", service("SLUICE_TEST_KAFKA_BROKERS"))
+        .set("group.id", format!("dlq-reader.{run}"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .expect("consumer");
+    consumer
+        .subscribe(&[&format!("sluice.dlq.{run}")])
+        .expect("subscribe");
+    let started = std::time::Instant::now();
+    let message = loop {
+        assert!(started.elapsed() < WAIT, "no dead letter on the dlq topic");
+        match consumer.poll(Duration::from_millis(200)) {
+            Some(Ok(message)) => break message.detach(),
+            Some(Err(error)) => panic!("dlq consumer: {error}"),
+            None => continue,
+        }
+    };
+    assert_eq!(
+        message.key(),
+        Some(failing_id.as_bytes()),
+        "keyed by event id"
+    );
+    let headers = message.headers().expect("headers");
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|h| h.key == name)
+            .and_then(|h| h.value)
+            .map(|v| String::from_utf8_lossy(v).into_owned())
+            .unwrap_or_else(|| panic!("header {name} missing"))
+    };
+    assert_eq!(header("tenant"), tenant);
+    assert_eq!(header("step"), "testkit");
+    assert_eq!(header("code"), "rejected");
+    assert_eq!(header("plugin"), "sluice-fixture-testkit@0.1.0");
+    assert_eq!(header("source_topic"), format!("sluice.raw.{run}"));
+    assert!(header("source_offset").parse::<i64>().expect("offset") >= 0);
+    let payload: Value = serde_json::from_slice(message.payload().expect("payload")).expect("json");
+    assert_eq!(
+        payload["event"]["raw"], "fail",
+        "the original event travels with it"
+    );
+
+    let (_, page) = sluice.get("/v1/dead-letters", &key).await;
+    let letters = page["dead_letters"].as_array().cloned().unwrap_or_default();
+    assert_eq!(letters.len(), 1, "{page}");
+    assert_eq!(letters[0]["event"]["id"], failing_id.as_str());
+    sluice.server.shutdown().await.expect("clean shutdown");
 }

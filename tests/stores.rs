@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use sluice::store::sql::SqlDatabase;
 use sluice::store::sqlite_logs::SqliteLogStore;
-use sluice_tests::stores;
+use sluice_tests::{service, stores};
 
 async fn sqlite() -> (tempfile::TempDir, Arc<SqlDatabase>) {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -51,14 +51,6 @@ async fn sqlite_reopens_an_existing_database() {
         .await
         .expect("reopen runs no migration twice");
     stores::tenants_and_keys(Arc::new(again)).await;
-}
-
-/// The address of a server `scripts/services.sh up` started; the README's
-/// test command (`cargo xtask test`) sets these.
-fn service(var: &str) -> String {
-    std::env::var(var).unwrap_or_else(|_| {
-        panic!("{var} is not set: start the servers with `scripts/services.sh up` and source its env, or run `cargo xtask test`")
-    })
 }
 
 async fn postgres() -> Arc<SqlDatabase> {

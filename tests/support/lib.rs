@@ -32,6 +32,16 @@ pub fn plugin(name: &str) -> PathBuf {
     path
 }
 
+/// The address of a server `scripts/services.sh up` started, from the
+/// environment `cargo xtask test` passes; panics with the fix when unset.
+pub fn service(var: &str) -> String {
+    std::env::var(var).unwrap_or_else(|_| {
+        panic!(
+            "{var} is not set: start the servers with `scripts/services.sh up` and source its env, or run `cargo xtask test`"
+        )
+    })
+}
+
 /// A runtime with default options.
 pub fn runtime() -> Arc<PluginRuntime> {
     Arc::new(PluginRuntime::new(RuntimeOptions::default()).expect("runtime"))
