@@ -5,6 +5,7 @@
 #   tansu (Kafka protocol, crates.io)  127.0.0.1:9092  in-memory storage
 #
 # Usage: scripts/services.sh up|down|status
+#        scripts/services.sh stop|start clickhouse   (outage tests)
 # `up` installs what is missing (apt-get, cargo install; needs root, as CI
 # has) and starts what is not running; it is idempotent. The environment the
 # tests read is written to $STATE/env (source it, or let `cargo xtask test`
@@ -121,9 +122,34 @@ case "${1:-status}" in
   down)
     stop_pid tansu
     stop_pid clickhouse
+    pkill -TERM -f /usr/sbin/clickhouse-server 2>/dev/null || true
     version=$(ls /etc/postgresql 2>/dev/null | sort -n | tail -1)
     [ -n "$version" ] && pg_ctlcluster --skip-systemctl-redirect "$version" main stop 2>/dev/null || true
     log "down"
+    ;;
+  stop)
+    [ "${2:-}" = clickhouse ] || { echo "usage: $0 stop clickhouse" >&2; exit 2; }
+    stop_pid clickhouse
+    # The server may not be the process the pid file names (started by an
+    # earlier run, or forked): stop it by its executable.
+    pkill -TERM -f /usr/sbin/clickhouse-server 2>/dev/null || true
+    for _ in $(seq 1 100); do
+      pgrep -f /usr/sbin/clickhouse-server >/dev/null || break
+      sleep 0.1
+    done
+    pkill -KILL -f /usr/sbin/clickhouse-server 2>/dev/null || true
+    for _ in $(seq 1 100); do
+      curl -sf http://127.0.0.1:8123/ping >/dev/null 2>&1 || break
+      sleep 0.1
+    done
+    if curl -sf http://127.0.0.1:8123/ping >/dev/null 2>&1; then
+      log "clickhouse is still answering (not started by this script?)"
+      exit 1
+    fi
+    ;;
+  start)
+    [ "${2:-}" = clickhouse ] || { echo "usage: $0 start clickhouse" >&2; exit 2; }
+    start_clickhouse
     ;;
   status)
     pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && echo "postgres   up" || echo "postgres   down"
@@ -131,7 +157,7 @@ case "${1:-status}" in
     port_open 9092 && echo "tansu      up" || echo "tansu      down"
     ;;
   *)
-    echo "usage: $0 up|down|status" >&2
+    echo "usage: $0 up|down|status|stop clickhouse|start clickhouse" >&2
     exit 2
     ;;
 esac
