@@ -25,6 +25,30 @@ fn services(args: &[&str]) {
     assert!(status.success(), "scripts/services.sh {args:?} failed");
 }
 
+/// ClickHouse stopped until this is dropped, so a failing test never leaves
+/// it down for the tests that run after it.
+struct Outage;
+
+impl Outage {
+    fn start() -> Self {
+        services(&["stop", "clickhouse"]);
+        Outage
+    }
+}
+
+impl Drop for Outage {
+    fn drop(&mut self) {
+        let started = Command::new("bash")
+            .arg(root().join("scripts/services.sh"))
+            .args(["start", "clickhouse"])
+            .status()
+            .map(|status| status.success());
+        if !matches!(started, Ok(true)) && !std::thread::panicking() {
+            panic!("could not restart ClickHouse: {started:?}");
+        }
+    }
+}
+
 fn body(batch: usize) -> String {
     (0..500)
         .map(|i| {
@@ -121,9 +145,9 @@ async fn clickhouse_down_for_30_seconds_loses_nothing_and_sheds_load() {
     };
 
     tokio::time::sleep(Duration::from_secs(5)).await;
-    services(&["stop", "clickhouse"]);
+    let outage = Outage::start();
     tokio::time::sleep(Duration::from_secs(30)).await;
-    services(&["start", "clickhouse"]);
+    drop(outage);
     load.await.expect("load");
 
     let tally = std::mem::take(&mut *tally.lock());
