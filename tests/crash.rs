@@ -8,8 +8,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use sluice::store::TenantStore;
-use sluice::store::sql::SqlDatabase;
+use sluice_tests::production::tenant_key;
 use sluice_tests::{root, service, stores::unique_tenant};
 
 /// The `sluice` binary of this build (`host/tests/cli.rs` makes cargo build it).
@@ -147,12 +146,7 @@ async fn stored_ids(http: &reqwest::Client, url: &str, key: &str) -> Vec<String>
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a broker that evicts dead group members (tansu 0.6 does not)"]
 async fn sigkill_of_one_consumer_mid_stream_loses_nothing() {
-    let database = SqlDatabase::open_postgres(&service("SLUICE_TEST_POSTGRES_URL"))
-        .await
-        .expect("postgres");
-    let tenant = unique_tenant("crash");
-    database.create_tenant(&tenant, 0).await.expect("tenant");
-    let (_, key) = database.create_key(&tenant, "e2e", 0).await.expect("key");
+    let (_, key) = tenant_key("crash").await;
     let run = unique_tenant("crash-run");
     let http = reqwest::Client::new();
     let mut victim = spawn(&run, &http).await;

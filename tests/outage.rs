@@ -10,11 +10,10 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use serde_json::{Value, json};
-use sluice::config::{DatabaseConfig, KafkaConfig, LogStoreConfig, QueueConfig};
-use sluice::store::TenantStore;
-use sluice::store::sql::SqlDatabase;
-use sluice_tests::server::{TestServer, test_config};
-use sluice_tests::{root, rss_bytes, service, stores::unique_tenant};
+use sluice::config::QueueConfig;
+use sluice_tests::production::{production_config, tenant_key};
+use sluice_tests::server::TestServer;
+use sluice_tests::{root, rss_bytes, stores::unique_tenant};
 
 fn services(args: &[&str]) {
     let status = Command::new("bash")
@@ -70,33 +69,17 @@ struct Tally {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn clickhouse_down_for_30_seconds_loses_nothing_and_sheds_load() {
-    let database = SqlDatabase::open_postgres(&service("SLUICE_TEST_POSTGRES_URL"))
-        .await
-        .expect("postgres");
-    let tenant = unique_tenant("outage");
-    database.create_tenant(&tenant, 0).await.expect("tenant");
-    let (_, key) = database.create_key(&tenant, "e2e", 0).await.expect("key");
+    let (_, key) = tenant_key("outage").await;
     let run = unique_tenant("outage-run");
     let sluice = Arc::new(
         TestServer::start_config(
             |data| {
-                let mut config = test_config(data, &root().join("pipelines"));
-                config.dev_tenant = false;
-                config.queue = QueueConfig::Kafka(KafkaConfig {
-                    brokers: service("SLUICE_TEST_KAFKA_BROKERS"),
-                    topic: format!("sluice.raw.{run}"),
-                    dlq_topic: format!("sluice.dlq.{run}"),
-                    group: format!("sluice.{run}"),
-                    partitions: 4,
-                    capacity_events: 50_000,
-                });
-                config.log_store = LogStoreConfig::Clickhouse {
-                    url: service("SLUICE_TEST_CLICKHOUSE_URL"),
-                    database: "sluice_e2e".to_owned(),
-                };
-                config.database = DatabaseConfig::Postgres {
-                    url: service("SLUICE_TEST_POSTGRES_URL"),
-                };
+                let mut config = production_config(data, &run);
+                // A smaller budget than the default, so the outage sheds load
+                // within its 30 s.
+                if let QueueConfig::Kafka(kafka) = &mut config.queue {
+                    kafka.capacity_events = 50_000;
+                }
                 config
             },
             key.clone(),

@@ -2,50 +2,14 @@
 //! HTTP → Kafka (tansu) → plugin chain → ClickHouse + PostgreSQL.
 
 use std::collections::HashSet;
-use std::path::Path;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use sluice::config::{Config, DatabaseConfig, KafkaConfig, LogStoreConfig, QueueConfig};
-use sluice::store::TenantStore;
-use sluice::store::sql::SqlDatabase;
-use sluice_tests::server::{TestServer, test_config};
-use sluice_tests::{root, service, stores::unique_tenant};
+use sluice_tests::production::{production_config, tenant_key};
+use sluice_tests::server::TestServer;
+use sluice_tests::{service, stores::unique_tenant};
 
 const WAIT: Duration = Duration::from_secs(120);
-
-/// Topics and group of their own, so runs never see each other's events.
-fn production_config(data: &Path, run: &str) -> Config {
-    let mut config = test_config(data, &root().join("pipelines"));
-    config.dev_tenant = false;
-    config.queue = QueueConfig::Kafka(KafkaConfig {
-        brokers: service("SLUICE_TEST_KAFKA_BROKERS"),
-        topic: format!("sluice.raw.{run}"),
-        dlq_topic: format!("sluice.dlq.{run}"),
-        group: format!("sluice.{run}"),
-        partitions: 4,
-        capacity_events: 200_000,
-    });
-    config.log_store = LogStoreConfig::Clickhouse {
-        url: service("SLUICE_TEST_CLICKHOUSE_URL"),
-        database: "sluice_e2e".to_owned(),
-    };
-    config.database = DatabaseConfig::Postgres {
-        url: service("SLUICE_TEST_POSTGRES_URL"),
-    };
-    config
-}
-
-/// A fresh tenant and key in the shared PostgreSQL.
-async fn tenant_key(prefix: &str) -> (String, String) {
-    let database = SqlDatabase::open_postgres(&service("SLUICE_TEST_POSTGRES_URL"))
-        .await
-        .expect("postgres");
-    let tenant = unique_tenant(prefix);
-    database.create_tenant(&tenant, 0).await.expect("tenant");
-    let (_, key) = database.create_key(&tenant, "e2e", 0).await.expect("key");
-    (tenant, key)
-}
 
 fn body(from: usize, to: usize) -> String {
     (from..to)

@@ -1,6 +1,7 @@
 //! Shared helpers for the end-to-end tests: where the built plugins are,
 //! and small builders.
 
+pub mod production;
 pub mod server;
 pub mod stores;
 

@@ -66,13 +66,7 @@ impl TestServer {
             .expect("first start creates a key")
             .key
             .clone();
-        Self {
-            url: format!("http://{}", server.addr),
-            key,
-            http: reqwest::Client::new(),
-            server,
-            data,
-        }
+        Self::running(server, key, data)
     }
 
     /// Start with a config made for the data directory, authenticating
@@ -88,6 +82,10 @@ impl TestServer {
         let server = server::start_with_taps(config, taps)
             .await
             .expect("sluice starts");
+        Self::running(server, key, data)
+    }
+
+    fn running(server: RunningServer, key: String, data: tempfile::TempDir) -> Self {
         Self {
             url: format!("http://{}", server.addr),
             key,

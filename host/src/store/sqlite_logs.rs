@@ -65,6 +65,27 @@ fn event_time(stored: &StoredEvent) -> i64 {
         .unwrap_or(stored.event.received_ns)
 }
 
+impl SqliteLogStore {
+    /// Rows of an overview query whose `?1`, `?2`, `?3` are the tenant and
+    /// the time range, and `?4`, when the query has one, is `fourth`.
+    async fn in_range(
+        &self,
+        sql: String,
+        tenant: &str,
+        query: &OverviewQuery,
+        fourth: Option<i64>,
+    ) -> Result<Vec<SqliteRow>, StoreError> {
+        let mut statement = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(tenant.to_owned())
+            .bind(query.since_ns)
+            .bind(query.until_ns);
+        if let Some(fourth) = fourth {
+            statement = statement.bind(fourth);
+        }
+        statement.fetch_all(&self.pool).await.map_err(store_error)
+    }
+}
+
 fn from_row(row: &SqliteRow) -> Result<StoredEvent, StoreError> {
     let body: String = row.try_get("body").map_err(store_error)?;
     let json: serde_json::Value = serde_json::from_str(&body)
@@ -221,17 +242,16 @@ impl LogStore for SqliteLogStore {
         }
         let range = " FROM logs WHERE tenant_id = ?1 AND time_ns >= ?2 AND time_ns < ?3";
         let errors = "SUM(CASE WHEN level IN ('error', 'fatal') THEN 1 ELSE 0 END)";
-        let buckets = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let buckets = self.in_range(
+            format!(
             "SELECT (time_ns - ?2) / ?4 AS bucket, COUNT(*) AS total, {errors} AS errors{range} \
              GROUP BY bucket ORDER BY bucket"
-        )))
-        .bind(tenant)
-        .bind(query.since_ns)
-        .bind(query.until_ns)
-        .bind(query.bucket_ns)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(store_error)?
+        ),
+            tenant,
+            query,
+            Some(query.bucket_ns),
+        )
+        .await?
         .iter()
         .map(|row| {
             let bucket: i64 = row.try_get("bucket").map_err(store_error)?;
@@ -244,16 +264,16 @@ impl LogStore for SqliteLogStore {
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-        let services = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let services = self.in_range(
+            format!(
             "SELECT COALESCE(service, '') AS service, COUNT(*) AS total, {errors} AS errors{range} \
              GROUP BY 1 ORDER BY total DESC, service"
-        )))
-        .bind(tenant)
-        .bind(query.since_ns)
-        .bind(query.until_ns)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(store_error)?
+        ),
+            tenant,
+            query,
+            None,
+        )
+        .await?
         .iter()
         .map(|row| {
             Ok(ServiceCount {
@@ -263,46 +283,47 @@ impl LogStore for SqliteLogStore {
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-        let levels = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT COALESCE(level, '') AS level, COUNT(*) AS total{range} \
+        let levels = self
+            .in_range(
+                format!(
+                    "SELECT COALESCE(level, '') AS level, COUNT(*) AS total{range} \
              GROUP BY 1 ORDER BY total DESC, level"
-        )))
-        .bind(tenant)
-        .bind(query.since_ns)
-        .bind(query.until_ns)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(store_error)?
-        .iter()
-        .map(|row| {
-            Ok(LevelCount {
-                level: row.try_get("level").map_err(store_error)?,
-                total: count(row, "total")?,
+                ),
+                tenant,
+                query,
+                None,
+            )
+            .await?
+            .iter()
+            .map(|row| {
+                Ok(LevelCount {
+                    level: row.try_get("level").map_err(store_error)?,
+                    total: count(row, "total")?,
+                })
             })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-        let top_fingerprints = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT fingerprint, MAX(template) AS template, COUNT(*) AS total{range} \
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let top_fingerprints = self
+            .in_range(
+                format!(
+                    "SELECT fingerprint, MAX(template) AS template, COUNT(*) AS total{range} \
              AND fingerprint IS NOT NULL GROUP BY fingerprint ORDER BY total DESC, fingerprint \
              LIMIT ?4"
-        )))
-        .bind(tenant)
-        .bind(query.since_ns)
-        .bind(query.until_ns)
-        .bind(i64::try_from(query.top).unwrap_or(i64::MAX))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(store_error)?
-        .iter()
-        .map(|row| {
-            let fingerprint: i64 = row.try_get("fingerprint").map_err(store_error)?;
-            Ok(FingerprintCount {
-                fingerprint: from_i64(fingerprint),
-                template: row.try_get("template").map_err(store_error)?,
-                total: count(row, "total")?,
+                ),
+                tenant,
+                query,
+                Some(i64::try_from(query.top).unwrap_or(i64::MAX)),
+            )
+            .await?
+            .iter()
+            .map(|row| {
+                let fingerprint: i64 = row.try_get("fingerprint").map_err(store_error)?;
+                Ok(FingerprintCount {
+                    fingerprint: from_i64(fingerprint),
+                    template: row.try_get("template").map_err(store_error)?,
+                    total: count(row, "total")?,
+                })
             })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+            .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(Overview {
             buckets,
             services,

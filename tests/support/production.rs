@@ -1,0 +1,47 @@
+//! The production path's test set-up: a config on the servers
+//! `scripts/services.sh up` started, and tenants in their shared PostgreSQL.
+
+use std::path::Path;
+
+use sluice::config::{Config, DatabaseConfig, KafkaConfig, LogStoreConfig, QueueConfig};
+use sluice::store::TenantStore;
+use sluice::store::sql::SqlDatabase;
+
+use crate::server::test_config;
+use crate::stores::unique_tenant;
+use crate::{root, service};
+
+/// Kafka, ClickHouse and PostgreSQL, with topics and a consumer group of
+/// `run`'s own, so runs never see each other's events.
+pub fn production_config(data: &Path, run: &str) -> Config {
+    let mut config = test_config(data, &root().join("pipelines"));
+    config.dev_tenant = false;
+    config.queue = QueueConfig::Kafka(KafkaConfig {
+        brokers: service("SLUICE_TEST_KAFKA_BROKERS"),
+        topic: format!("sluice.raw.{run}"),
+        dlq_topic: format!("sluice.dlq.{run}"),
+        group: format!("sluice.{run}"),
+        partitions: 4,
+        capacity_events: 200_000,
+    });
+    config.log_store = LogStoreConfig::Clickhouse {
+        url: service("SLUICE_TEST_CLICKHOUSE_URL"),
+        database: "sluice_e2e".to_owned(),
+    };
+    config.database = DatabaseConfig::Postgres {
+        url: service("SLUICE_TEST_POSTGRES_URL"),
+    };
+    config
+}
+
+/// A fresh tenant named after `prefix` and a key for it, in the shared
+/// PostgreSQL: (tenant, plaintext key).
+pub async fn tenant_key(prefix: &str) -> (String, String) {
+    let database = SqlDatabase::open_postgres(&service("SLUICE_TEST_POSTGRES_URL"))
+        .await
+        .expect("postgres");
+    let tenant = unique_tenant(prefix);
+    database.create_tenant(&tenant, 0).await.expect("tenant");
+    let (_, key) = database.create_key(&tenant, "e2e", 0).await.expect("key");
+    (tenant, key)
+}
