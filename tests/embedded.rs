@@ -558,3 +558,71 @@ async fn tenants_cannot_read_count_or_touch_each_others_data() {
     assert_eq!(status, 403);
     sluice.server.shutdown().await.unwrap();
 }
+
+/// Per-tenant retention: a pipeline's `retention_days` deletes its tenant's
+/// older events on the next pass; a tenant without retention keeps its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_deletes_one_tenants_expired_events_and_nothing_else() {
+    let pipelines = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        sluice_tests::root().join("pipelines/default.toml"),
+        pipelines.path().join("default.toml"),
+    )
+    .unwrap();
+    std::fs::write(
+        pipelines.path().join("short.toml"),
+        "[pipeline]\ntenants = [\"short\"]\n\n[[steps]]\nplugin = \"normalize\"\n\n[sinks]\nretention_days = 1\n",
+    )
+    .unwrap();
+    let dir = pipelines.path().to_owned();
+    let sluice = TestServer::start_with(
+        |c| {
+            c.pipelines_dir = dir;
+            c.runner.retention_interval_s = 1;
+        },
+        Vec::new(),
+    )
+    .await;
+    let short = sluice.tenant("short").await;
+    let event = |when: &str, message: &str| {
+        json!({"service": "api", "level": "INFO", "message": message, "timestamp": when})
+            .to_string()
+            + "\n"
+    };
+    let body = event("2020-01-01T00:00:00Z", "old") + &event("2099-01-01T00:00:00Z", "new");
+    for key in [&short, &sluice.key] {
+        let (status, answer) = sluice
+            .post("/v1/logs", key, "application/x-ndjson", body.clone())
+            .await;
+        assert_eq!(status, 202, "{answer}");
+    }
+    let messages = |events: Vec<Value>| -> Vec<String> {
+        events
+            .iter()
+            .map(|e| e["message"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let started = std::time::Instant::now();
+    loop {
+        let kept = messages(sluice.all_logs(&short, "").await);
+        if kept == ["new"] {
+            break;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "the expired event was not deleted: {kept:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        messages(sluice.wait_for_logs(&sluice.key, 2, WAIT).await),
+        ["new", "old"]
+    );
+    // Another pass later, the tenant without retention still has both.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        messages(sluice.all_logs(&sluice.key, "").await),
+        ["new", "old"]
+    );
+    sluice.server.shutdown().await.unwrap();
+}

@@ -299,3 +299,84 @@ async fn dead_letters_go_to_the_dlq_topic_with_headers_and_to_postgres() {
     assert_eq!(letters[0]["event"]["id"], failing_id.as_str());
     sluice.server.shutdown().await.expect("clean shutdown");
 }
+
+/// A row ClickHouse itself refuses (here: a `throwIf` check an operator put
+/// in a column default) becomes a dead letter; the rest of its batch is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_clickhouse_rejects_is_dead_lettered_and_the_rest_stored() {
+    let (_, key) = tenant_key("chreject").await;
+    let run = unique_tenant("chreject-run");
+    let database = format!("sluice_reject_{}", run.replace(['-', '.'], "_"));
+    let url = service("SLUICE_TEST_CLICKHOUSE_URL");
+    sluice::store::clickhouse_logs::ClickHouseLogStore::open(&url, &database)
+        .await
+        .expect("create the log table");
+    let clickhouse = |sql: String| {
+        let url = url.clone();
+        async move {
+            let response = reqwest::Client::new()
+                .post(&url)
+                .body(sql)
+                .send()
+                .await
+                .expect("clickhouse");
+            let status = response.status();
+            let text = response.text().await.unwrap_or_default();
+            assert!(status.is_success(), "clickhouse: {text}");
+        }
+    };
+    clickhouse(format!(
+        "ALTER TABLE `{database}`.logs ADD COLUMN guard UInt8 DEFAULT throwIf(message = 'poison row')"
+    ))
+    .await;
+    let sluice = TestServer::start_config(
+        |data| {
+            let mut config = production_config(data, &run);
+            config.log_store = sluice::config::LogStoreConfig::Clickhouse {
+                url: url.clone(),
+                database: database.clone(),
+            };
+            config
+        },
+        key.clone(),
+        Vec::new(),
+    )
+    .await;
+    let body: String = (0..200)
+        .map(|i| {
+            if i == 57 {
+                "poison row\n".to_owned()
+            } else {
+                format!("request {i} served\n")
+            }
+        })
+        .collect();
+    let (status, answer) = sluice.post("/v1/logs", &key, "text/plain", body).await;
+    assert_eq!(status, 202, "{answer}");
+    let poison_id = answer["ids"][57].as_str().expect("id").to_owned();
+
+    let stored = sluice.wait_for_logs(&key, 199, WAIT).await;
+    assert_eq!(stored.len(), 199, "every other row of the batch is stored");
+    assert!(stored.iter().all(|e| e["id"] != poison_id.as_str()));
+    let started = std::time::Instant::now();
+    let letters = loop {
+        let (_, page) = sluice.get("/v1/dead-letters", &key).await;
+        let letters = page["dead_letters"].as_array().cloned().unwrap_or_default();
+        if !letters.is_empty() || started.elapsed() > WAIT {
+            break letters;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    assert_eq!(letters[0]["event"]["id"], poison_id.as_str());
+    assert_eq!(letters[0]["code"], "store_rejected", "{}", letters[0]);
+    assert!(
+        letters[0]["error"]
+            .as_str()
+            .is_some_and(|m| m.contains("throwIf")),
+        "the server's reason is kept: {}",
+        letters[0]
+    );
+    sluice.server.shutdown().await.expect("clean shutdown");
+    clickhouse(format!("DROP DATABASE `{database}`")).await;
+}

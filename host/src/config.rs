@@ -201,6 +201,9 @@ pub struct RunnerConfig {
     /// Milliseconds between plugin ticks.
     #[serde(default = "default_tick_ms")]
     pub tick_ms: u64,
+    /// Seconds between retention passes (pipelines' `retention_days`).
+    #[serde(default = "default_retention_interval_s")]
+    pub retention_interval_s: u64,
 }
 
 impl Default for RunnerConfig {
@@ -209,6 +212,7 @@ impl Default for RunnerConfig {
             workers: None,
             batch_events: default_batch(),
             tick_ms: default_tick_ms(),
+            retention_interval_s: default_retention_interval_s(),
         }
     }
 }
@@ -326,6 +330,10 @@ fn default_batch() -> usize {
 }
 fn default_tick_ms() -> u64 {
     1000
+}
+
+fn default_retention_interval_s() -> u64 {
+    3600
 }
 
 #[cfg(test)]

@@ -229,6 +229,13 @@ pub async fn start_with_taps(
         tokio::runtime::Handle::current(),
     )?;
 
+    let retention = store::retention::spawn(
+        registry.clone(),
+        stores.tenants.clone(),
+        stores.logs.clone(),
+        std::time::Duration::from_secs(config.runner.retention_interval_s.max(1)),
+    );
+
     let state = AppState {
         tenants: stores.tenants.clone(),
         logs: stores.logs.clone(),
@@ -259,6 +266,7 @@ pub async fn start_with_taps(
             })
             .await
             .context("HTTP server")?;
+        retention.abort();
         // No more requests: close the queue and let the workers drain it.
         close();
         tokio::task::spawn_blocking(move || runner.join())

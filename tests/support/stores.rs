@@ -791,4 +791,62 @@ pub async fn logs(store: Arc<dyn LogStore>) {
         overview.top_fingerprints[0].template.as_deref(),
         Some("payment <*> failed")
     );
+
+    // Retention: the tenant's events before the cut-off go, later ones and
+    // other tenants' stay; expiring again is harmless.
+    for _ in 0..2 {
+        store
+            .expire(&tenant, BASE + 10 * SECOND)
+            .await
+            .expect("expire");
+    }
+    let kept: Vec<String> = store
+        .query(
+            &tenant,
+            &LogQuery {
+                limit: 100,
+                ..LogQuery::default()
+            },
+        )
+        .await
+        .expect("query after expiry")
+        .items
+        .iter()
+        .map(|e| e.event.id.clone())
+        .collect();
+    let expected: Vec<String> = (10..30).rev().map(|n| format!("{n:04}")).collect();
+    assert_eq!(kept, expected, "only events at or after the cut-off remain");
+    assert_eq!(store.get(&tenant, "0009").await.expect("get"), None);
+    assert!(
+        store.get(&other, "0000").await.expect("get").is_some(),
+        "another tenant's old events are untouched"
+    );
+
+    // One batch spanning 150 days (a replay of old logs) is stored whole.
+    let days = unique_tenant("logs-days");
+    let spread: Vec<StoredEvent> = (0..150_i64)
+        .map(|n| {
+            stored(test_event(
+                &days,
+                &format!("{n:04}"),
+                BASE - n * 86_400 * SECOND,
+                "api",
+                Level::Info,
+                "old",
+                1,
+            ))
+        })
+        .collect();
+    store.insert(&spread).await.expect("insert 150 days");
+    let page = store
+        .query(
+            &days,
+            &LogQuery {
+                limit: 1000,
+                ..LogQuery::default()
+            },
+        )
+        .await
+        .expect("query 150 days");
+    assert_eq!(page.items.len(), 150);
 }

@@ -36,6 +36,10 @@ pub const MAX_STEP_MEMORY_MB: u64 = 4096;
 /// hold a worker.
 pub const MAX_STEP_TIMEOUT_MS: u64 = 60_000;
 
+/// Longest retention a pipeline may set (100 years): a guard against typos
+/// that overflow time arithmetic, not a policy.
+pub const MAX_RETENTION_DAYS: u32 = 36_500;
+
 /// A problem in a pipeline file, located precisely.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{file}:{line}:{column}: {field}: {message}")]
@@ -140,6 +144,10 @@ pub struct Sinks {
     /// Keep events that fail as dead letters (otherwise they are counted and dropped).
     #[serde(default = "yes")]
     pub dead_letters: bool,
+    /// Keep this tenant's processed events this many days (by event time);
+    /// unset keeps them until the operator removes them.
+    #[serde(default)]
+    pub retention_days: Option<Spanned<u32>>,
 }
 
 fn yes() -> bool {
@@ -153,6 +161,7 @@ impl Default for Sinks {
             incidents: true,
             signals: true,
             dead_letters: true,
+            retention_days: None,
         }
     }
 }
@@ -258,6 +267,17 @@ fn validate(file: &str, text: &str, spec: &PipelineFile) -> Result<(), SpecError
                 "tenant names cannot be empty",
             ));
         }
+    }
+    if let Some(days) = &spec.sinks.retention_days
+        && !(1..=MAX_RETENTION_DAYS).contains(days.get_ref())
+    {
+        return Err(locate(
+            file,
+            text,
+            "sinks.retention_days",
+            Some(days.span()),
+            &format!("must be between 1 and {MAX_RETENTION_DAYS}"),
+        ));
     }
     let mut seen = std::collections::HashSet::new();
     for (index, step) in spec.steps.iter().enumerate() {
@@ -367,6 +387,7 @@ plugin = "./custom/redact.wasm"
 
 [sinks]
 logs = false
+retention_days = 30
 "#;
 
     #[test]
@@ -382,6 +403,7 @@ logs = false
         assert_eq!(limits.quarantine, QuarantinePolicy::Skip);
         assert_eq!(limits.deadline, StepLimits::default().deadline);
         assert!(!spec.sinks.logs && spec.sinks.incidents);
+        assert_eq!(spec.sinks.retention_days.map(|d| d.into_inner()), Some(30));
     }
 
     #[test]
@@ -426,6 +448,13 @@ logs = false
 
         let error = parse("p.toml", "[pipeline]\nname = \"x\"\n").unwrap_err();
         assert!(error.message.contains("names no tenants"), "{error}");
+
+        let text = "[pipeline]\ndefault = true\n[sinks]\nretention_days = 0\n";
+        let error = parse("p.toml", text).unwrap_err();
+        assert_eq!(
+            (error.line, error.column, error.field.as_str()),
+            (4, 18, "sinks.retention_days")
+        );
     }
 
     #[test]

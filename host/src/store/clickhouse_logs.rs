@@ -3,12 +3,14 @@
 //! The table is a `ReplacingMergeTree` ordered by (tenant, time, id), so an
 //! event delivered twice (at-least-once from Kafka) collapses into one row,
 //! and every query reads with `FINAL` so duplicates never show before the
-//! background merge has run. Partitions are days of event time, so
-//! retention drops whole partitions.
+//! background merge has run. Partitions are days of event time; per-tenant
+//! retention deletes with a mutation (`ALTER TABLE … DELETE`).
 //!
 //! The SQL sticks to what both the ClickHouse Debian ships (18.16) and
 //! current releases accept; the client runs with schema validation off
 //! because 18.16 knows neither the setting nor the format validation needs.
+
+use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 use clickhouse::{Client, Row};
@@ -53,6 +55,44 @@ struct BodyRow {
 
 fn unavailable(error: clickhouse::error::Error) -> StoreError {
     StoreError::Unavailable(format!("clickhouse: {error}"))
+}
+
+/// Server error codes that mean "these rows are bad data": retrying the
+/// same rows can never succeed, so the runner isolates them as dead letters
+/// instead of holding the batch forever. Everything else (network, timeouts,
+/// too many parts, memory) is worth retrying.
+const BAD_DATA_CODES: &[u32] = &[
+    6,   // CANNOT_PARSE_TEXT
+    26,  // CANNOT_PARSE_QUOTED_STRING
+    27,  // CANNOT_PARSE_INPUT_ASSERTION_FAILED
+    38,  // CANNOT_PARSE_DATE
+    41,  // CANNOT_PARSE_DATETIME
+    53,  // TYPE_MISMATCH
+    69,  // ARGUMENT_OUT_OF_BOUND
+    70,  // CANNOT_CONVERT_TYPE
+    72,  // CANNOT_PARSE_NUMBER
+    117, // INCORRECT_DATA
+    131, // TOO_LARGE_STRING_SIZE
+    395, // FUNCTION_THROW_IF_VALUE_IS_NON_ZERO (a `throwIf` check in a column default)
+    469, // VIOLATED_CONSTRAINT (a table `CONSTRAINT … CHECK`)
+];
+
+/// The server's error code in a response body (`Code: 395, …` on 18.16,
+/// `Code: 469. DB::Exception: …` on current releases).
+fn server_code(message: &str) -> Option<u32> {
+    let rest = &message[message.find("Code: ")? + "Code: ".len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// An insert's failure: a rejection of the rows, or a reason to retry.
+fn insert_failed(error: clickhouse::error::Error) -> StoreError {
+    if let clickhouse::error::Error::BadResponse(message) = &error
+        && server_code(message).is_some_and(|code| BAD_DATA_CODES.contains(&code))
+    {
+        return StoreError::Rejected(format!("clickhouse: {message}"));
+    }
+    unavailable(error)
 }
 
 /// ClickHouse identifiers are quoted with backquotes; refuse anything odd
@@ -105,37 +145,81 @@ impl ClickHouseLogStore {
         Ok(Self { client })
     }
 
-    /// Drop the days wholly before `before_ns` (all tenants): retention by
-    /// partition, the one way 18.16 and current releases share.
-    pub async fn drop_days_before(&self, before_ns: i64) -> Result<u64, StoreError> {
-        #[derive(Row, Deserialize)]
-        struct Partition {
-            partition: String,
-        }
-        let cutoff = before_ns.div_euclid(86_400_000_000_000) * 86_400;
-        let partitions = self
+    /// One INSERT of rows.
+    async fn insert_block(
+        &self,
+        rows: impl Iterator<Item = &StoredEvent>,
+    ) -> Result<(), StoreError> {
+        let mut insert = self
             .client
-            .query(
-                "SELECT DISTINCT partition FROM system.parts WHERE database = currentDatabase() \
-                 AND table = 'logs' AND active AND max_date < toDate(toDateTime(?))",
-            )
-            .bind(cutoff)
-            .fetch_all::<Partition>()
+            .insert::<LogRow>("logs")
             .await
             .map_err(unavailable)?;
-        for part in &partitions {
-            self.client
-                .query(&format!(
-                    "ALTER TABLE logs DROP PARTITION '{}'",
-                    part.partition
-                ))
-                .execute()
+        for stored in rows {
+            let event = &stored.event;
+            let row = LogRow {
+                tenant_id: event.tenant.clone(),
+                id: event.id.clone(),
+                time_ns: event_time(stored),
+                received_ns: event.received_ns,
+                project: event.project.clone(),
+                service: event.service.clone().unwrap_or_default(),
+                level: event.level.map(level_name).unwrap_or_default().to_owned(),
+                message: event.message.clone(),
+                template: event.template.clone(),
+                fingerprint: event.fingerprint,
+                pipeline: stored.pipeline.clone(),
+                pipeline_version: stored.pipeline_version,
+                body: to_json(event).to_string(),
+            };
+            insert.write(&row).await.map_err(insert_failed)?;
+        }
+        insert.end().await.map_err(insert_failed)
+    }
+
+    /// Wait until no deletion on `logs` is pending: mutations run in the
+    /// background, and retention promises the rows are gone from queries.
+    async fn wait_for_mutations(&self) -> Result<(), StoreError> {
+        let started = std::time::Instant::now();
+        loop {
+            let pending = self
+                .client
+                .query(
+                    "SELECT count() FROM system.mutations \
+                     WHERE database = currentDatabase() AND table = 'logs' AND is_done = 0",
+                )
+                .fetch_one::<u64>()
                 .await
                 .map_err(unavailable)?;
+            if pending == 0 {
+                return Ok(());
+            }
+            if started.elapsed() > MUTATION_WAIT {
+                return Err(StoreError::Unavailable(format!(
+                    "clickhouse: {pending} deletions still running after {} s",
+                    MUTATION_WAIT.as_secs()
+                )));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        Ok(partitions.len() as u64)
     }
 }
+
+/// Days (UTC) per INSERT block; see [`LogStore::insert`].
+const DAYS_PER_INSERT: usize = 50;
+
+const DAY_NS: i64 = 86_400_000_000_000;
+
+/// The time an event is filed under: its own, or when it was received.
+fn event_time(stored: &StoredEvent) -> i64 {
+    stored
+        .event
+        .timestamp_ns
+        .unwrap_or(stored.event.received_ns)
+}
+
+/// Longest retention waits for ClickHouse to apply a deletion.
+const MUTATION_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
 fn from_body(row: &BodyRow) -> Result<StoredEvent, StoreError> {
     let json: serde_json::Value = serde_json::from_str(&row.body)
@@ -204,34 +288,35 @@ fn bind_all(mut query: clickhouse::query::Query, binds: Vec<Bound>) -> clickhous
 #[async_trait]
 impl LogStore for ClickHouseLogStore {
     async fn insert(&self, events: &[StoredEvent]) -> Result<(), StoreError> {
-        if events.is_empty() {
-            return Ok(());
+        // ClickHouse refuses an INSERT block spanning more than 100
+        // partitions (days here): a replay of old logs would fail forever.
+        // Blocks of at most 50 UTC days stay under it in any server time zone.
+        let mut by_day: BTreeMap<i64, Vec<&StoredEvent>> = BTreeMap::new();
+        for stored in events {
+            by_day
+                .entry(event_time(stored).div_euclid(DAY_NS))
+                .or_default()
+                .push(stored);
         }
-        let mut insert = self
-            .client
-            .insert::<LogRow>("logs")
+        let days: Vec<Vec<&StoredEvent>> = by_day.into_values().collect();
+        for block in days.chunks(DAYS_PER_INSERT) {
+            self.insert_block(block.iter().flatten().copied()).await?;
+        }
+        Ok(())
+    }
+
+    async fn expire(&self, tenant: &str, before_ns: i64) -> Result<(), StoreError> {
+        // A mutation rewrites only the parts holding matching rows; the
+        // same statement on 18.16 and current releases (no per-tenant TTL
+        // expression needed, so each tenant's period can differ and change).
+        self.client
+            .query("ALTER TABLE logs DELETE WHERE tenant_id = ? AND time_ns < ?")
+            .bind(tenant)
+            .bind(before_ns)
+            .execute()
             .await
             .map_err(unavailable)?;
-        for stored in events {
-            let event = &stored.event;
-            let row = LogRow {
-                tenant_id: event.tenant.clone(),
-                id: event.id.clone(),
-                time_ns: event.timestamp_ns.unwrap_or(event.received_ns),
-                received_ns: event.received_ns,
-                project: event.project.clone(),
-                service: event.service.clone().unwrap_or_default(),
-                level: event.level.map(level_name).unwrap_or_default().to_owned(),
-                message: event.message.clone(),
-                template: event.template.clone(),
-                fingerprint: event.fingerprint,
-                pipeline: stored.pipeline.clone(),
-                pipeline_version: stored.pipeline_version,
-                body: to_json(event).to_string(),
-            };
-            insert.write(&row).await.map_err(unavailable)?;
-        }
-        insert.end().await.map_err(unavailable)
+        self.wait_for_mutations().await
     }
 
     async fn query(&self, tenant: &str, query: &LogQuery) -> Result<Page<StoredEvent>, StoreError> {
@@ -391,5 +476,39 @@ impl LogStore for ClickHouseLogStore {
                 })
                 .collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_codes_are_read_from_both_message_styles() {
+        assert_eq!(
+            server_code("Code: 395, e.displayText() = DB::Exception: Value passed to 'throwIf'"),
+            Some(395)
+        );
+        assert_eq!(
+            server_code("Code: 469. DB::Exception: Constraint `t` is violated"),
+            Some(469)
+        );
+        assert_eq!(server_code("connection reset"), None);
+    }
+
+    #[test]
+    fn only_bad_data_is_a_rejection() {
+        let bad = clickhouse::error::Error::BadResponse(
+            "Code: 469. DB::Exception: Constraint violated".into(),
+        );
+        assert!(matches!(insert_failed(bad), StoreError::Rejected(_)));
+        let parts = clickhouse::error::Error::BadResponse(
+            "Code: 252. DB::Exception: Too many parts".into(),
+        );
+        assert!(matches!(insert_failed(parts), StoreError::Unavailable(_)));
+        assert!(matches!(
+            insert_failed(clickhouse::error::Error::TimedOut),
+            StoreError::Unavailable(_)
+        ));
     }
 }

@@ -11,6 +11,7 @@
 pub mod clickhouse_logs;
 pub mod discard;
 pub mod model;
+pub mod retention;
 pub mod sql;
 pub mod sqlite_logs;
 
@@ -73,6 +74,10 @@ pub trait LogStore: Send + Sync + 'static {
 
     /// Volume and error rate over time, by service and level, top fingerprints.
     async fn overview(&self, tenant: &str, query: &OverviewQuery) -> Result<Overview, StoreError>;
+
+    /// Delete a tenant's events whose event time is before `before_ns`:
+    /// per-tenant retention. Returns once the deletion is visible to queries.
+    async fn expire(&self, tenant: &str, before_ns: i64) -> Result<(), StoreError>;
 }
 
 /// Incidents: one open incident per (tenant, group), where the group is the

@@ -180,6 +180,16 @@ impl LogStore for SqliteLogStore {
         tx.commit().await.map_err(store_error)
     }
 
+    async fn expire(&self, tenant: &str, before_ns: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM logs WHERE tenant_id = ? AND time_ns < ?")
+            .bind(tenant)
+            .bind(before_ns)
+            .execute(&self.pool)
+            .await
+            .map_err(store_error)?;
+        Ok(())
+    }
+
     async fn query(&self, tenant: &str, query: &LogQuery) -> Result<Page<StoredEvent>, StoreError> {
         let limit = page_size(query.limit);
         let mut sql = QueryBuilder::<Sqlite>::new(
