@@ -21,7 +21,7 @@ pub fn root() -> PathBuf {
 /// A component built by `cargo xtask plugins`: `plugin("normalize")` or
 /// `plugin("fixtures/testkit")`. Panics with the fix when it is missing.
 pub fn plugin(name: &str) -> PathBuf {
-    let dir = std::env::var_os("SLUICE_PLUGIN_DIR")
+    let dir = std::env::var_os("SLUICE_TEST_PLUGIN_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target/plugins"));
     let path = dir.join(format!("{name}.wasm"));

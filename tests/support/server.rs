@@ -41,7 +41,7 @@ pub fn test_config(data: &Path, pipelines: &Path) -> Config {
 
 /// Where `cargo xtask plugins` put the components.
 pub fn plugin_dir() -> PathBuf {
-    std::env::var_os("SLUICE_PLUGIN_DIR")
+    std::env::var_os("SLUICE_TEST_PLUGIN_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| root().join("target/plugins"))
 }
