@@ -273,7 +273,7 @@ struct Known<'a> {
 }
 
 /// Check one JSON event: an object whose known fields have usable types.
-pub fn check_event(raw: &str) -> Result<(), ApiError> {
+fn check_event(raw: &str) -> Result<(), ApiError> {
     if !raw.trim_start().starts_with('{') {
         let what = if serde_json::from_str::<&RawValue>(raw).is_ok() {
             "expected a JSON object"

@@ -15,9 +15,11 @@
 //! project per day would scatter one source's logs. Set the project inside
 //! the documents (`project_id`) or with the pipeline's `static_fields`.
 //!
-//! Items fail alone (a document that is not an object, too long, or with a
-//! known field of the wrong type: status 400 in its item); limits on the
-//! whole request, the tenant's rate and a full queue fail the request.
+//! Items fail alone (a document that is not a JSON object, or too long:
+//! status 400 in its item); limits on the whole request, the tenant's rate
+//! and a full queue fail the request. Field types are not checked as on
+//! `/v1/logs`: ECS documents nest (`service.name`, `log.level`), which
+//! normalize reads as dotted paths.
 
 use std::time::Instant;
 
@@ -237,8 +239,7 @@ pub fn parse_bulk(
     Ok(items)
 }
 
-/// One document as a payload: checked like a `/v1/logs` event, with the
-/// index added.
+/// One document as a payload, with the index added.
 fn document(source: &str, index: &str, limits: &DecodeLimits) -> Result<String, ItemError> {
     let parsing = |reason: String| ItemError {
         status: 400,
@@ -251,12 +252,15 @@ fn document(source: &str, index: &str, limits: &DecodeLimits) -> Result<String, 
             limits.max_line_bytes
         )));
     }
-    decode::check_event(source).map_err(|e| match e.field {
-        Some(field) => parsing(format!("field `{field}`: {}", e.message)),
-        None => parsing(e.message),
+    // Only "a JSON object" is checked, not `/v1/logs`' field types: ECS
+    // documents nest (`"service": {"name": ..}`, `"log": {"level": ..}`),
+    // and normalize reads the dotted paths.
+    let mut fields: Map<String, Value> = serde_json::from_str(source).map_err(|e| {
+        parsing(format!(
+            "the document is not a JSON object: {e} (column {})",
+            e.column()
+        ))
     })?;
-    let mut fields: Map<String, Value> =
-        serde_json::from_str(source).map_err(|e| parsing(format!("invalid JSON: {e}")))?;
     if !index.is_empty() && !fields.contains_key(INDEX_ATTRIBUTE) {
         fields.insert(INDEX_ATTRIBUTE.into(), Value::from(index));
     }

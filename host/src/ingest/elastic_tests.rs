@@ -59,7 +59,9 @@ fn bad_documents_fail_alone() {
         "{\"index\":{}}\n",
         "[1,2]\n",
         "{\"index\":{}}\n",
-        "{\"service\": 5}\n",
+        "{\"message\": \"unterminated}\n",
+        "{\"index\":{}}\n",
+        "{\"service\": {\"name\": \"ecs-nested\"}}\n",
         "{\"index\":{}}\n",
         "{\"message\":\"ok\"}\n",
     );
@@ -70,8 +72,13 @@ fn bad_documents_fail_alone() {
         (400, "document_parsing_exception")
     );
     let error = items[1].outcome.as_ref().unwrap_err();
-    assert!(error.reason.contains("`service`"), "{}", error.reason);
-    assert!(items[2].outcome.is_ok());
+    assert!(
+        error.reason.contains("not a JSON object"),
+        "{}",
+        error.reason
+    );
+    assert_eq!(payload(&items[2])["service"]["name"], "ecs-nested");
+    assert!(items[3].outcome.is_ok());
     let long = format!(
         "{{\"index\":{{}}}}\n{{\"message\":\"{}\"}}\n",
         "z".repeat(300)
