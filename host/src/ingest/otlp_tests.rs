@@ -21,7 +21,6 @@ fn kv(key: &str, value: Option<AnyValue>) -> KeyValue {
     KeyValue {
         key: key.to_owned(),
         value,
-        ..Default::default()
     }
 }
 
