@@ -190,6 +190,18 @@ async fn shipper_auth_schemes_and_bad_bodies() {
         .unwrap();
     assert_eq!(response.status(), 204);
 
+    // promtail's `tenant_id` sets X-Scope-OrgID: it may not pick another tenant.
+    let response = sluice
+        .http
+        .post(url("/loki/api/v1/push"))
+        .basic_auth("promtail", Some(&sluice.key))
+        .header("x-scope-orgid", "someone-else")
+        .json(&loki)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 403);
+
     let response = sluice
         .http
         .post(url("/loki/api/v1/push"))
@@ -250,4 +262,59 @@ async fn shipper_auth_schemes_and_bad_bodies() {
         .post("/v1/otlp/v1/logs", &sluice.key, "text/plain", "x")
         .await;
     assert_eq!(status, 415, "{answer}");
+}
+
+/// Snappy-compressed protobuf, what promtail and Alloy send (no Python Loki
+/// client library sends it), built with the generated `logproto` types.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn loki_snappy_protobuf_is_accepted_with_204() {
+    use prost::Message;
+    use sluice::ingest::loki::logproto::{
+        EntryAdapter, LabelPairAdapter, PushRequest, StreamAdapter,
+    };
+    let sluice = TestServer::start().await;
+    let entry = |line: &str, level: &str| EntryAdapter {
+        timestamp: Some(prost_types::Timestamp {
+            seconds: 1_738_411_200,
+            nanos: 0,
+        }),
+        line: line.to_owned(),
+        structured_metadata: vec![LabelPairAdapter {
+            name: "detected_level".into(),
+            value: level.into(),
+        }],
+        parsed: Vec::new(),
+    };
+    let request = PushRequest {
+        streams: vec![StreamAdapter {
+            labels: r#"{service_name="promtail-svc", job="varlogs", filename="/var/log/app.log"}"#
+                .into(),
+            entries: vec![
+                entry("GET /health 200", "info"),
+                entry("db timeout", "error"),
+            ],
+            hash: 0,
+        }],
+        format: String::new(),
+    };
+    let body = snap::raw::Encoder::new()
+        .compress_vec(&request.encode_to_vec())
+        .unwrap();
+    let response = sluice
+        .http
+        .post(format!("{}/loki/api/v1/push", sluice.url))
+        .basic_auth("promtail", Some(&sluice.key))
+        .header("content-type", "application/x-protobuf")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+
+    let events = events_of(&sluice, "promtail-svc", 2).await;
+    let timeout = by_message(&events, "db timeout");
+    assert_eq!(timeout["level"], "error", "{timeout}");
+    assert_eq!(timeout["attributes"]["filename"], "/var/log/app.log");
+    assert_eq!(timeout["attributes"]["job"], "varlogs");
+    assert_eq!(timeout["timestamp"], "2025-02-01T12:00:00Z");
 }

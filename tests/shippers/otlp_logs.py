@@ -1,5 +1,7 @@
 """Send logs to Sluice with the OpenTelemetry Python SDK's OTLP/HTTP log
-exporter (protobuf, gzip), as an instrumented application would.
+exporter (protobuf, gzip), configured by the standard OTEL_EXPORTER_OTLP_*
+variables with the endpoint base BASE_URL/v1/otlp, as an instrumented
+application would be.
 
 Usage: otlp_logs.py BASE_URL API_KEY
 Prints one JSON line: {"trace_id": "<hex>", "span_id": "<hex>"} of the span
@@ -7,10 +9,10 @@ the error record was emitted in. Exits non-zero if any export failed.
 """
 
 import json
+import os
 import sys
 
 from opentelemetry._logs import SeverityNumber
-from opentelemetry.exporter.otlp.proto.http import Compression
 from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
 from opentelemetry.sdk._logs import LoggerProvider
 from opentelemetry.sdk._logs.export import LogRecordExportResult, SimpleLogRecordProcessor
@@ -19,6 +21,11 @@ from opentelemetry.sdk.trace import TracerProvider
 
 base, key = sys.argv[1], sys.argv[2]
 results = []
+# Configured as the README says, through the SDK's standard variables: the
+# exporter appends /v1/logs to the base and URL-decodes the header value.
+os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"{base}/v1/otlp"
+os.environ["OTEL_EXPORTER_OTLP_HEADERS"] = f"Authorization=Bearer%20{key}"
+os.environ["OTEL_EXPORTER_OTLP_COMPRESSION"] = "gzip"
 
 
 class CheckedExporter(OTLPLogExporter):
@@ -31,13 +38,7 @@ class CheckedExporter(OTLPLogExporter):
 
 
 resource = Resource.create({"service.name": "checkout", "project_id": "shop", "deployment.environment": "test"})
-exporter = CheckedExporter(
-    # The exporter appends nothing when given the full logs endpoint; with
-    # OTEL_EXPORTER_OTLP_ENDPOINT=BASE_URL/v1/otlp it would append /v1/logs.
-    endpoint=f"{base}/v1/otlp/v1/logs",
-    headers={"authorization": f"Bearer {key}"},
-    compression=Compression.Gzip,
-)
+exporter = CheckedExporter()
 provider = LoggerProvider(resource=resource)
 provider.add_log_record_processor(SimpleLogRecordProcessor(exporter))
 logger = provider.get_logger("shop.cart", "1.2.3")
