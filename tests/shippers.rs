@@ -5,7 +5,8 @@
 //!
 //! The Python clients are installed by `scripts/services.sh up` (a venv
 //! under its state directory); `cargo xtask test` passes its interpreter as
-//! `SLUICE_TEST_PYTHON`.
+//! `SLUICE_TEST_PYTHON`. Alone: `export SLUICE_TEST_PYTHON=$(scripts/services.sh python)`
+//! then `cargo test -p sluice-tests --test shippers`.
 
 use std::time::Duration;
 
