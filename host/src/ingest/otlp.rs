@@ -33,6 +33,12 @@ use super::decode::{self, DecodeLimits};
 use super::record::{Record, hex_id};
 use crate::api::{ApiError, AppState, auth::Authenticated};
 
+/// Length of a valid trace id; others mean "no trace" (OTLP).
+const TRACE_ID_BYTES: usize = 16;
+
+/// Length of a valid span id; others mean "no span" (OTLP).
+const SPAN_ID_BYTES: usize = 8;
+
 /// The two OTLP/HTTP encodings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
@@ -235,8 +241,8 @@ fn log_record(record: &LogRecord, out: &mut Record) {
             out.set("message", any_to_json(body).to_string());
         }
     }
-    out.set("trace_id", hex_id(&record.trace_id));
-    out.set("span_id", hex_id(&record.span_id));
+    out.set("trace_id", hex_id(&record.trace_id, TRACE_ID_BYTES));
+    out.set("span_id", hex_id(&record.span_id, SPAN_ID_BYTES));
     if !record.event_name.is_empty() {
         out.attribute("event.name", Value::from(record.event_name.clone()));
     }

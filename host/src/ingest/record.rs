@@ -84,10 +84,10 @@ impl Record {
     }
 }
 
-/// Hex of an id (trace 16 bytes, span 8), or nothing when it is empty or
-/// all zeros, which OTLP defines as "no id".
-pub fn hex_id(bytes: &[u8]) -> String {
-    if bytes.iter().all(|b| *b == 0) {
+/// Hex of an id of `len` bytes (trace 16, span 8), or nothing when it is
+/// all zeros or of another length, which OTLP defines as "no id".
+pub fn hex_id(bytes: &[u8], len: usize) -> String {
+    if bytes.len() != len || bytes.iter().all(|b| *b == 0) {
         String::new()
     } else {
         hex::encode(bytes)
@@ -122,9 +122,10 @@ mod tests {
 
     #[test]
     fn zero_ids_and_times_mean_none() {
-        assert_eq!(hex_id(&[0; 16]), "");
-        assert_eq!(hex_id(&[]), "");
-        assert_eq!(hex_id(&[0xab, 0x01]), "ab01");
+        assert_eq!(hex_id(&[0; 16], 16), "");
+        assert_eq!(hex_id(&[], 16), "");
+        assert_eq!(hex_id(&[0xab; 7], 8), "");
+        assert_eq!(hex_id(&[0xab, 0x01], 2), "ab01");
         let mut record = Record::new();
         record.timestamp_ns(0);
         assert!(!record.has("timestamp"));
