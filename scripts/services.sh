@@ -3,8 +3,10 @@
 #   PostgreSQL (Debian package)        127.0.0.1:5432  postgres/postgres, database `sluice`
 #   ClickHouse (Debian package)        127.0.0.1:8123  HTTP, user `default`, no password
 #   tansu (Kafka protocol, crates.io)  127.0.0.1:9092  in-memory storage
+#   Python shipper clients (PyPI)      $STATE/py         venv for tests/shippers.rs
 #
 # Usage: scripts/services.sh up|down|status
+#        scripts/services.sh python              (the shipper clients' venv alone)
 #        scripts/services.sh stop|start clickhouse   (outage tests)
 # `up` installs what is missing (apt-get, cargo install; needs root, as CI
 # has) and starts what is not running; it is idempotent. The environment the
@@ -62,6 +64,29 @@ install_tansu() {
   cargo install tansu --version "$TANSU_VERSION" --locked --no-default-features --features dynostore --quiet
 }
 
+# The log shippers' client libraries tests/shippers.rs drives: the
+# OpenTelemetry SDK with its OTLP/HTTP exporter, two Loki clients, the
+# official Elasticsearch client (8.x, the API line Sluice presents).
+PY_PACKAGES=(
+  "opentelemetry-sdk>=1.39,<2"
+  "opentelemetry-exporter-otlp-proto-http>=1.39,<2"
+  "loki-logger-handler>=1.1,<2"
+  "python-logging-loki==0.3.1"
+  "elasticsearch>=8.13,<9"
+)
+
+install_python() {
+  local venv="$STATE/py"
+  if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c \
+      "import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.http, loki_logger_handler, logging_loki, elasticsearch" \
+      >/dev/null 2>&1; then
+    return 0
+  fi
+  log "installing the Python shipper clients into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "${PY_PACKAGES[@]}"
+}
+
 start_postgres() {
   if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then return 0; fi
   local version; version=$(ls /etc/postgresql | sort -n | tail -1)
@@ -96,6 +121,7 @@ export SLUICE_TEST_CLICKHOUSE_URL=http://127.0.0.1:8123
 export SLUICE_TEST_KAFKA_BROKERS=127.0.0.1:9092
 export SLUICE_TEST_TANSU_BIN=$(tansu_bin)
 export SLUICE_SERVICES_STATE=$STATE
+export SLUICE_TEST_PYTHON=$STATE/py/bin/python
 EOF
 }
 
@@ -113,6 +139,7 @@ case "${1:-status}" in
   up)
     install_packages
     install_tansu
+    install_python
     start_postgres
     start_clickhouse
     start_tansu
@@ -147,6 +174,10 @@ case "${1:-status}" in
       exit 1
     fi
     ;;
+  python)
+    install_python
+    echo "$STATE/py/bin/python"
+    ;;
   start)
     [ "${2:-}" = clickhouse ] || { echo "usage: $0 start clickhouse" >&2; exit 2; }
     start_clickhouse
@@ -157,7 +188,7 @@ case "${1:-status}" in
     port_open 9092 && echo "tansu      up" || echo "tansu      down"
     ;;
   *)
-    echo "usage: $0 up|down|status|stop clickhouse|start clickhouse" >&2
+    echo "usage: $0 up|down|status|python|stop clickhouse|start clickhouse" >&2
     exit 2
     ;;
 esac

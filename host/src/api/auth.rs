@@ -1,6 +1,9 @@
-//! Who is calling: the API key (`Authorization: Bearer <key>` or
-//! `X-API-Key`) decides the tenant; the admin token (operators, the CLI)
-//! reaches the `/v1/admin` routes.
+//! Who is calling: the API key decides the tenant, however the client sends
+//! it (see [`presented`]: bearer, `X-API-Key`, Elasticsearch's `ApiKey`,
+//! HTTP Basic with the key as password); the admin token (operators, the
+//! CLI) reaches the `/v1/admin` routes.
+
+use std::borrow::Cow;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -13,9 +16,17 @@ pub struct Authenticated(pub String);
 /// A request carrying the admin token.
 pub struct Admin;
 
-fn presented(parts: &Parts) -> Option<&str> {
+/// The key a request presents, in any of the ways clients send one:
+///
+/// - `X-API-Key: <key>`;
+/// - `Authorization: Bearer <key>` (OpenTelemetry exporters, curl);
+/// - `Authorization: ApiKey <key>`, or `ApiKey base64(<id>:<key>)` as the
+///   Elasticsearch clients encode an (id, key) pair: the id is ignored;
+/// - `Authorization: Basic base64(<user>:<key>)`, the key as password
+///   (promtail, Loki clients, Filebeat); the user name is ignored.
+fn presented(parts: &Parts) -> Option<Cow<'_, str>> {
     if let Some(value) = parts.headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
-        return Some(value.trim());
+        return Some(Cow::Borrowed(value.trim()));
     }
     let value = parts
         .headers
@@ -23,7 +34,33 @@ fn presented(parts: &Parts) -> Option<&str> {
         .to_str()
         .ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+    let token = token.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        Some(Cow::Borrowed(token))
+    } else if scheme.eq_ignore_ascii_case("apikey") {
+        if token.starts_with(KEY_PREFIX) {
+            return Some(Cow::Borrowed(token));
+        }
+        decoded_pair(token).map(Cow::Owned)
+    } else if scheme.eq_ignore_ascii_case("basic") {
+        decoded_pair(token).map(Cow::Owned)
+    } else {
+        None
+    }
+}
+
+/// Every Sluice key starts so; an `ApiKey` token that does not is base64.
+const KEY_PREFIX: &str = "slk_";
+
+/// The part after the first `:` of a base64 `a:b` pair, if non-empty.
+fn decoded_pair(token: &str) -> Option<String> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(token)
+        .ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (_, secret) = text.split_once(':')?;
+    (!secret.is_empty()).then(|| secret.to_owned())
 }
 
 impl FromRequestParts<AppState> for Authenticated {
@@ -32,10 +69,10 @@ impl FromRequestParts<AppState> for Authenticated {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Some(key) = presented(parts) else {
             return Err(ApiError::unauthorized(
-                "send an API key: `Authorization: Bearer <key>` or `X-API-Key: <key>`",
+                "send an API key: `Authorization: Bearer <key>`, `X-API-Key: <key>`, `Authorization: ApiKey <key>` or HTTP Basic with the key as password",
             ));
         };
-        match state.tenants.authenticate(key).await? {
+        match state.tenants.authenticate(&key).await? {
             Some(tenant) => Ok(Authenticated(tenant)),
             None => Err(ApiError::unauthorized("unknown or revoked API key")),
         }
@@ -61,5 +98,69 @@ impl FromRequestParts<AppState> for Admin {
         } else {
             Err(ApiError::unauthorized("invalid admin token"))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    fn key_of(header: &str, value: &str) -> Option<String> {
+        let (parts, ()) = axum::http::Request::builder()
+            .header(header, value)
+            .body(())
+            .unwrap()
+            .into_parts();
+        presented(&parts).map(Cow::into_owned)
+    }
+
+    fn b64(text: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(text)
+    }
+
+    #[test]
+    fn every_shipper_scheme_yields_the_key() {
+        let key = "slk_ABC_secret";
+        assert_eq!(key_of("x-api-key", key).as_deref(), Some(key));
+        assert_eq!(
+            key_of("authorization", &format!("Bearer {key}")).as_deref(),
+            Some(key)
+        );
+        assert_eq!(
+            key_of("authorization", &format!("ApiKey {key}")).as_deref(),
+            Some(key)
+        );
+        assert_eq!(
+            key_of(
+                "authorization",
+                &format!("ApiKey {}", b64(&format!("some-id:{key}")))
+            )
+            .as_deref(),
+            Some(key)
+        );
+        assert_eq!(
+            key_of(
+                "authorization",
+                &format!("basic {}", b64(&format!("promtail:{key}")))
+            )
+            .as_deref(),
+            Some(key)
+        );
+    }
+
+    #[test]
+    fn malformed_credentials_present_nothing() {
+        assert_eq!(
+            key_of("authorization", &format!("Basic {}", b64("user-only"))),
+            None
+        );
+        assert_eq!(
+            key_of("authorization", &format!("Basic {}", b64("user:"))),
+            None
+        );
+        assert_eq!(key_of("authorization", "Basic !!!"), None);
+        assert_eq!(key_of("authorization", "ApiKey not-base64!"), None);
+        assert_eq!(key_of("authorization", "Digest abc"), None);
     }
 }

@@ -103,6 +103,9 @@ pub fn app(state: AppState) -> Router {
             "/v1/admin/dead-letters/replay",
             post(dead_letters::admin_replay),
         )
+        .route("/v1/otlp/v1/logs", post(crate::ingest::otlp::post_logs))
+        .route("/loki/api/v1/push", post(crate::ingest::loki::push))
+        .merge(elasticsearch())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
@@ -115,4 +118,18 @@ pub fn app(state: AppState) -> Router {
         .layer(CatchPanicLayer::custom(ops::panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The Elasticsearch-compatible routes, every answer marked with the
+/// product header the official clients check.
+fn elasticsearch() -> Router<AppState> {
+    use crate::ingest::elastic;
+    Router::new()
+        .route("/", get(elastic::info))
+        .route("/_bulk", post(elastic::bulk).put(elastic::bulk))
+        .route(
+            "/{index}/_bulk",
+            post(elastic::bulk_index).put(elastic::bulk_index),
+        )
+        .layer(axum::middleware::map_response(elastic::with_product))
 }

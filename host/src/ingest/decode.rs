@@ -14,6 +14,7 @@
 //! have usable types, so a client hears about a broken event now rather
 //! than finding it in the dead letters.
 
+use std::borrow::Cow;
 use std::io::Read;
 
 use axum::http::StatusCode;
@@ -49,27 +50,8 @@ pub fn decode(
     limits: &DecodeLimits,
 ) -> Result<Vec<String>, ApiError> {
     let layout = layout(content_type, body)?;
-    let inflated;
-    let body = match content_encoding
-        .map(|e| e.trim().to_ascii_lowercase())
-        .as_deref()
-    {
-        None | Some("") | Some("identity") => body,
-        Some("gzip") | Some("x-gzip") => {
-            inflated = gunzip(body, limits.max_body_bytes)?;
-            &inflated[..]
-        }
-        Some(other) => {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_encoding",
-                format!("Content-Encoding `{other}` is not supported; use gzip or none"),
-            ));
-        }
-    };
-    if body.len() > limits.max_body_bytes {
-        return Err(too_large(limits.max_body_bytes));
-    }
+    let body = inflate(content_encoding, body, limits)?;
+    let body = &body[..];
     let text = std::str::from_utf8(body).map_err(|e| {
         let line = body[..e.valid_up_to()]
             .iter()
@@ -93,6 +75,33 @@ pub fn decode(
         ));
     }
     Ok(payloads)
+}
+
+/// The body with its `Content-Encoding` (gzip or none) undone, within the
+/// body limit; shared by every ingest protocol.
+pub fn inflate<'a>(
+    content_encoding: Option<&str>,
+    body: &'a [u8],
+    limits: &DecodeLimits,
+) -> Result<Cow<'a, [u8]>, ApiError> {
+    let body = match content_encoding
+        .map(|e| e.trim().to_ascii_lowercase())
+        .as_deref()
+    {
+        None | Some("") | Some("identity") => Cow::Borrowed(body),
+        Some("gzip") | Some("x-gzip") => Cow::Owned(gunzip(body, limits.max_body_bytes)?),
+        Some(other) => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_encoding",
+                format!("Content-Encoding `{other}` is not supported; use gzip or none"),
+            ));
+        }
+    };
+    if body.len() > limits.max_body_bytes {
+        return Err(too_large(limits.max_body_bytes));
+    }
+    Ok(body)
 }
 
 fn layout(content_type: Option<&str>, body: &[u8]) -> Result<Layout, ApiError> {
@@ -129,7 +138,8 @@ fn layout(content_type: Option<&str>, body: &[u8]) -> Result<Layout, ApiError> {
     }
 }
 
-fn too_large(limit: usize) -> ApiError {
+/// 413 for a body over `limit` bytes.
+pub fn too_large(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "body_too_large",
@@ -175,7 +185,8 @@ fn lines<'a>(text: &'a str, limits: &DecodeLimits) -> Result<Vec<(usize, &'a str
     Ok(out)
 }
 
-fn too_many(limit: usize) -> ApiError {
+/// 413 for a request over `limit` events.
+pub fn too_many(limit: usize) -> ApiError {
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "too_many_events",

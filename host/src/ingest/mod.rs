@@ -1,4 +1,7 @@
-//! HTTP ingest: `POST /v1/logs`.
+//! HTTP ingest: `POST /v1/logs`, and the shippers' protocols beside it
+//! (`otlp`: OTLP/HTTP logs, `loki`: Loki push, `elastic`: Elasticsearch
+//! bulk), each of which turns its records into JSON payloads ([`record`])
+//! that the normalize plugin reads, then shares [`enqueue`].
 //!
 //! In: a request with an API key and a body of events. Out: events on the
 //! queue, each with an id (UUIDv7), the key's tenant and the time received,
@@ -6,12 +9,19 @@
 //! them. The key alone decides the tenant: a header naming another tenant
 //! is refused; a `tenant` field inside an event is just data.
 //!
-//! Partial batches: none. A request is accepted whole or rejected whole
-//! (bad event, limit, rate, full queue), so resending a rejected request
-//! never duplicates anything.
+//! Partial batches: none on `/v1/logs` and Loki push. A request is
+//! accepted whole or rejected whole (bad event, limit, rate, full queue),
+//! so resending a rejected request never duplicates anything. The protocols
+//! whose clients expect per-record answers differ only where their clients
+//! drop the refused part rather than resend it: OTLP's `partial_success`
+//! (a record too long) and Elasticsearch's per-item status (a bad document).
 
 pub mod decode;
+pub mod elastic;
+pub mod loki;
+pub mod otlp;
 pub mod rate;
+pub mod record;
 
 use std::time::Duration;
 
@@ -36,17 +46,7 @@ pub async fn post_logs(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    for name in TENANT_HEADERS {
-        if let Some(claimed) = headers.get(name).and_then(|v| v.to_str().ok())
-            && claimed != tenant
-        {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "tenant_mismatch",
-                format!("header `{name}` names another tenant; the API key decides the tenant"),
-            ));
-        }
-    }
+    check_tenant_headers(&headers, &tenant)?;
     let text = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
     let limits = state.decode_limits();
     let payloads = decode::decode(
@@ -58,13 +58,45 @@ pub async fn post_logs(
     accept(&state, &tenant, payloads).await
 }
 
-/// Rate-limit, stamp and queue payloads for `tenant`; the shared tail of
-/// every ingest protocol.
+/// Refuse a request whose headers name a tenant other than the key's.
+pub fn check_tenant_headers(headers: &HeaderMap, tenant: &str) -> Result<(), ApiError> {
+    for name in TENANT_HEADERS {
+        if let Some(claimed) = headers.get(name).and_then(|v| v.to_str().ok())
+            && claimed != tenant
+        {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "tenant_mismatch",
+                format!("header `{name}` names another tenant; the API key decides the tenant"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Rate-limit, stamp and queue payloads for `tenant`, answering as
+/// `/v1/logs` does.
 pub async fn accept(
     state: &AppState,
     tenant: &str,
     payloads: Vec<String>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let count = payloads.len();
+    let ids = enqueue(state, tenant, payloads).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "accepted": count, "ids": ids })),
+    ))
+}
+
+/// Rate-limit, stamp and queue payloads for `tenant`, returning the event
+/// ids in payload order: the shared tail of every ingest protocol, each of
+/// which answers in its own shape around it.
+pub async fn enqueue(
+    state: &AppState,
+    tenant: &str,
+    payloads: Vec<String>,
+) -> Result<Vec<String>, ApiError> {
     let count = payloads.len();
     state.rate.check(tenant, count)?;
     let received = now_ns();
@@ -103,8 +135,5 @@ pub async fn accept(
     })?;
     metrics::counter!("sluice_events_ingested_total", "tenant" => tenant.to_owned())
         .increment(count as u64);
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({ "accepted": count, "ids": ids })),
-    ))
+    Ok(ids)
 }
