@@ -85,3 +85,86 @@ async fn clickhouse_logs() {
         .expect("open clickhouse");
     stores::logs(Arc::new(logs)).await;
 }
+
+/// A log table made before attributes had columns gains them on open, and
+/// attributes become filterable in SQL.
+#[tokio::test]
+async fn clickhouse_upgrades_an_older_table_and_keeps_attributes_as_columns() {
+    use sluice::runtime::{Attribute, Event, Value};
+    use sluice::store::{LogStore, StoredEvent};
+
+    let url = service("SLUICE_TEST_CLICKHOUSE_URL");
+    let database = format!(
+        "sluice_upgrade_{}",
+        stores::unique_tenant("t").replace(['-', '.'], "_")
+    );
+    let sql = |text: String| {
+        let url = url.clone();
+        async move {
+            let response = reqwest::Client::new()
+                .post(&url)
+                .body(text)
+                .send()
+                .await
+                .expect("clickhouse");
+            let ok = response.status().is_success();
+            let body = response.text().await.unwrap_or_default();
+            assert!(ok, "clickhouse: {body}");
+            body
+        }
+    };
+    sql(format!("CREATE DATABASE `{database}`")).await;
+    sql(format!(
+        "CREATE TABLE `{database}`.logs (tenant_id String, id String, time_ns Int64, \
+         received_ns Int64, project Nullable(String), service String, level String, \
+         message String, template Nullable(String), fingerprint Nullable(UInt64), \
+         pipeline String, pipeline_version UInt64, body String) \
+         ENGINE = ReplacingMergeTree() \
+         PARTITION BY toDate(toDateTime(intDiv(time_ns, 1000000000))) \
+         ORDER BY (tenant_id, time_ns, id)"
+    ))
+    .await;
+    let logs = sluice::store::clickhouse_logs::ClickHouseLogStore::open(&url, &database)
+        .await
+        .expect("open upgrades the table");
+    sluice::store::clickhouse_logs::ClickHouseLogStore::open(&url, &database)
+        .await
+        .expect("a second open finds nothing to do");
+    let event = Event {
+        id: "e1".into(),
+        tenant: "acme".into(),
+        project: None,
+        received_ns: 1_700_000_000_000_000_000,
+        timestamp_ns: None,
+        service: Some("api".into()),
+        level: None,
+        message: "payment failed".into(),
+        attributes: vec![
+            Attribute {
+                key: "http.status".into(),
+                value: Value::Integer(500),
+            },
+            Attribute {
+                key: "user".into(),
+                value: Value::Text("[EMAIL]".into()),
+            },
+        ],
+        raw: None,
+        fingerprint: None,
+        template: None,
+    };
+    logs.insert(&[StoredEvent {
+        event,
+        pipeline: "default".into(),
+        pipeline_version: 1,
+    }])
+    .await
+    .expect("insert");
+    let found = sql(format!(
+        "SELECT id, attribute_values[indexOf(attribute_keys, 'user')] FROM `{database}`.logs \
+         WHERE attribute_values[indexOf(attribute_keys, 'http.status')] = '500'"
+    ))
+    .await;
+    assert_eq!(found.trim(), "e1\t[EMAIL]");
+    sql(format!("DROP DATABASE `{database}`")).await;
+}

@@ -6,6 +6,11 @@
 //! background merge has run. Partitions are days of event time; per-tenant
 //! retention deletes with a mutation (`ALTER TABLE … DELETE`).
 //!
+//! Attributes are also kept as two parallel arrays (`attribute_keys`,
+//! `attribute_values`, values as text) so operators can filter on them in
+//! SQL: `attribute_values[indexOf(attribute_keys, 'http.status')] = '500'`
+//! (18.16 has no `Map` type).
+//!
 //! The SQL sticks to what both the ClickHouse Debian ships (18.16) and
 //! current releases accept; the client runs with schema validation off
 //! because 18.16 knows neither the setting nor the format validation needs.
@@ -20,7 +25,7 @@ use super::{
     FingerprintCount, LevelCount, LogQuery, LogStore, Overview, OverviewBucket, OverviewQuery,
     Page, ServiceCount, StoreError, StoredEvent, TimeCursor, page_size,
 };
-use crate::event::json::{from_json, level_name, to_json};
+use crate::event::json::{from_json, level_name, to_json, value_to_json};
 
 /// Processed events in ClickHouse.
 pub struct ClickHouseLogStore {
@@ -39,6 +44,8 @@ struct LogRow {
     message: String,
     template: Option<String>,
     fingerprint: Option<u64>,
+    attribute_keys: Vec<String>,
+    attribute_values: Vec<String>,
     pipeline: String,
     pipeline_version: u64,
     body: String,
@@ -132,6 +139,8 @@ impl ClickHouseLogStore {
                     message String,
                     template Nullable(String),
                     fingerprint Nullable(UInt64),
+                    attribute_keys Array(String),
+                    attribute_values Array(String),
                     pipeline String,
                     pipeline_version UInt64,
                     body String
@@ -142,7 +151,34 @@ impl ClickHouseLogStore {
             .execute()
             .await
             .map_err(unavailable)?;
-        Ok(Self { client })
+        let store = Self { client };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Bring a table made by an earlier version up to date. 18.16 has no
+    /// `ADD COLUMN IF NOT EXISTS`, so look first.
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let has_attributes = self
+            .client
+            .query(
+                "SELECT count() FROM system.columns WHERE database = currentDatabase() \
+                 AND table = 'logs' AND name = 'attribute_keys'",
+            )
+            .fetch_one::<u64>()
+            .await
+            .map_err(unavailable)?;
+        if has_attributes == 0 {
+            self.client
+                .query(
+                    "ALTER TABLE logs ADD COLUMN attribute_keys Array(String) AFTER fingerprint, \
+                     ADD COLUMN attribute_values Array(String) AFTER attribute_keys",
+                )
+                .execute()
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(())
     }
 
     /// One INSERT of rows.
@@ -168,6 +204,15 @@ impl ClickHouseLogStore {
                 message: event.message.clone(),
                 template: event.template.clone(),
                 fingerprint: event.fingerprint,
+                attribute_keys: event.attributes.iter().map(|a| a.key.clone()).collect(),
+                attribute_values: event
+                    .attributes
+                    .iter()
+                    .map(|a| match value_to_json(&a.value) {
+                        serde_json::Value::String(text) => text,
+                        other => other.to_string(),
+                    })
+                    .collect(),
                 pipeline: stored.pipeline.clone(),
                 pipeline_version: stored.pipeline_version,
                 body: to_json(event).to_string(),
