@@ -4,7 +4,7 @@
 //! and held at a floor just under what the miner reaches, so a masking
 //! change that spoils templates shows. The table:
 //! `cargo test -p sluice-plugin-fingerprint --test accuracy -- --nocapture`,
-//! or `cargo run --release -p sluice-plugin-fingerprint --example score`.
+//! or `cargo run --release -p sluice-plugin-fingerprint --example fingerprint_score`.
 //!
 //! Needs `shared/data/loghub2k` (`SLUICE_DATA_DIR`); fails when it is missing.
 

@@ -1,6 +1,6 @@
 //! Accuracy on real data, asserted at the floors we reach (see README for
 //! the full tables; `cargo run --release -p sluice-plugin-normalize
-//! --example score` prints them).
+//! --example normalize_score` prints them).
 //!
 //! Truth is independent of the parser: loghub's structured CSVs (times read
 //! with jiff's strptime) and, for access logs, a reference regex split.

@@ -1,5 +1,5 @@
 //! Print grouping and parsing accuracy on the ten Loghub 2k systems:
-//! `cargo run --release -p sluice-plugin-fingerprint --example score`.
+//! `cargo run --release -p sluice-plugin-fingerprint --example fingerprint_score`.
 //!
 //! `-- --config FILE` scores another step config (TOML body of the step's
 //! config table); `-- --explain SYSTEM` lists that system's wrongly grouped

@@ -4,7 +4,7 @@
 //! time 50 events/s).
 //!
 //! ```sh
-//! cargo run --release -p sluice-plugin-alert --example throughput [events] [config.toml|-] [all-errors]
+//! cargo run --release -p sluice-plugin-alert --example alert_throughput [events] [config.toml|-] [all-errors]
 //! ```
 //!
 //! Events go through the same batch adapter the host calls (batches of 1024);

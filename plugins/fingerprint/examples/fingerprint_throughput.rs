@@ -1,5 +1,5 @@
 //! Native throughput of fingerprint on one core:
-//! `cargo run --release -p sluice-plugin-fingerprint --example throughput`.
+//! `cargo run --release -p sluice-plugin-fingerprint --example fingerprint_throughput`.
 //!
 //! Cases:
 //! - `miner`: [`Miner::mine`] alone, the tokenise-and-match path, on lines

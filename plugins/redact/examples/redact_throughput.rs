@@ -2,7 +2,7 @@
 //! (`../shared/bench/gen_events.py`: about a fifth of messages carry PII,
 //! every event has a `metadata.user_ip`).
 //!
-//! `cargo run --release -p sluice-plugin-redact --example throughput [-- EVENTS.ndjson] [--only WORD]`
+//! `cargo run --release -p sluice-plugin-redact --example redact_throughput [-- EVENTS.ndjson] [--only WORD]`
 //!
 //! Without a file it runs `python3 gen_events.py 100000 7`. Scenarios:
 //! structured events as `normalize` hands them on (message + attributes),

@@ -1,5 +1,5 @@
 //! Print normalize's accuracy on the shared data sets:
-//! `cargo run --release -p sluice-plugin-normalize --example score`.
+//! `cargo run --release -p sluice-plugin-normalize --example normalize_score`.
 //!
 //! Reads `SLUICE_DATA_DIR` (default `../shared/data` from the project root).
 

@@ -1,5 +1,5 @@
 //! Native throughput of normalize, per payload kind:
-//! `cargo run --release -p sluice-plugin-normalize --example throughput`.
+//! `cargo run --release -p sluice-plugin-normalize --example normalize_throughput`.
 //!
 //! Each batch of 1024 events is built right before its call, untimed, so it
 //! is warm in cache as a batch the host has just lowered into the plugin's
@@ -67,7 +67,7 @@ fn main() {
         "{:<28} {:>10} {:>14} {:>10}",
         "payload", "bytes/ev", "events/s", "ns/event"
     );
-    // `cargo run ... --example throughput -- json` runs only cases whose name contains "json".
+    // `cargo run ... --example normalize_throughput -- json` runs only cases whose name contains "json".
     let only = std::env::args().nth(1).unwrap_or_default();
     for (name, config, lines) in cases {
         if !name.contains(only.as_str()) {

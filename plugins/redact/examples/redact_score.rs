@@ -1,6 +1,6 @@
 //! Print the accuracy tables on `../shared/data/pii/` for the default
 //! config (all detectors): `cargo run --release -p sluice-plugin-redact
-//! --example score [-- --failures]`.
+//! --example redact_score [-- --failures]`.
 
 use sluice_plugin_redact::detect::{Detector, DetectorConfig};
 use sluice_plugin_redact::score;
