@@ -380,3 +380,81 @@ async fn a_row_clickhouse_rejects_is_dead_lettered_and_the_rest_stored() {
     sluice.server.shutdown().await.expect("clean shutdown");
     clickhouse(format!("DROP DATABASE `{database}`")).await;
 }
+
+/// The production stores, as stored: every PostgreSQL and ClickHouse row
+/// names a tenant, and no row holds a tenant's API key, even one the
+/// tenant logged (the default chain's redact step takes it out).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn production_rows_name_their_tenant_and_hold_no_key() {
+    use sqlx::Row;
+
+    let (tenant, key) = tenant_key("rows").await;
+    let run = unique_tenant("rows-run");
+    let sluice = TestServer::start_config(
+        |data| production_config(data, &run),
+        key.clone(),
+        Vec::new(),
+    )
+    .await;
+    let leak = json!({"service": "api", "level": "FATAL",
+                      "message": format!("retrying with Authorization: Bearer {key}"),
+                      "api_key": key})
+    .to_string()
+        + "\n";
+    let (status, answer) = sluice
+        .post(
+            "/v1/logs",
+            &key,
+            "application/x-ndjson",
+            leak + &body(0, 99),
+        )
+        .await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(stored_ids(&sluice, &key, 100).await.len(), 100);
+    sluice.server.shutdown().await.expect("clean shutdown");
+
+    let secret = key.rsplit('_').next().expect("key secret").to_owned();
+    let postgres = sqlx::PgPool::connect(&service("SLUICE_TEST_POSTGRES_URL"))
+        .await
+        .expect("postgres");
+    for (table, column) in [
+        ("tenants", "name"),
+        ("api_keys", "tenant_id"),
+        ("incidents", "tenant_id"),
+        ("dead_letters", "tenant_id"),
+    ] {
+        // Table names are this list's own.
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FILTER (WHERE coalesce({column}, '') = ''), \
+             count(*) FILTER (WHERE strpos(t::text, $1) > 0) FROM {table} t"
+        )))
+        .bind(&secret)
+        .fetch_one(&postgres)
+        .await
+        .expect(table);
+        assert_eq!(row.get::<i64, _>(0), 0, "{table} rows without a tenant");
+        assert_eq!(row.get::<i64, _>(1), 0, "{table} holds the API key");
+    }
+    let clickhouse = |sql: String| async move {
+        reqwest::Client::new()
+            .post(service("SLUICE_TEST_CLICKHOUSE_URL"))
+            .body(sql)
+            .send()
+            .await
+            .expect("clickhouse")
+            .text()
+            .await
+            .expect("clickhouse answer")
+    };
+    let answer = clickhouse(format!(
+        "SELECT countIf(tenant_id = ''), countIf(position(body, '{secret}') > 0 \
+         OR position(message, '{secret}') > 0 OR has(attribute_values, '{key}')), \
+         countIf(tenant_id = '{tenant}') FROM sluice_e2e.logs"
+    ))
+    .await;
+    assert_eq!(
+        answer.trim(),
+        "0\t0\t100",
+        "ClickHouse: empty tenants, keys, this tenant's rows"
+    );
+}
