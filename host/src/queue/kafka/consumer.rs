@@ -209,7 +209,13 @@ fn poll_loop(
         let mut polled: Vec<(Event, i32, i64)> = Vec::new();
         let mut wait = Duration::from_millis(20);
         while polled.len() < batch_events * workers {
-            let Some(result) = consumer.poll(wait) else {
+            let result = consumer.poll(wait);
+            // A revocation runs inside `poll`: what was polled before it
+            // from those partitions goes (the next owner reads it again);
+            // what `poll` returns now, and later, is of the new assignment
+            // and must be kept even if a partition came straight back.
+            drop_revoked(&shared, &mut polled);
+            let Some(result) = result else {
                 break;
             };
             wait = Duration::ZERO;
@@ -226,10 +232,6 @@ fn poll_loop(
                 Err(why) => undecodable(&message, &why),
             };
             polled.push((event, partition, offset));
-        }
-        let revoked = std::mem::take(&mut *shared.revoked.lock());
-        if !revoked.is_empty() {
-            polled.retain(|(_, partition, _)| !revoked.contains(partition));
         }
         if polled.is_empty() {
             maybe_store(&shared, &consumer, &mut last_store);
@@ -289,6 +291,15 @@ fn poll_loop(
         tracing::debug!(%error, "final commit");
     }
     consumer.unsubscribe();
+}
+
+/// Forget polled, not yet dispatched messages of partitions revoked since
+/// the last call.
+fn drop_revoked(shared: &Shared, polled: &mut Vec<(Event, i32, i64)>) {
+    let revoked = std::mem::take(&mut *shared.revoked.lock());
+    if !revoked.is_empty() {
+        polled.retain(|(_, partition, _)| !revoked.contains(partition));
+    }
 }
 
 fn maybe_store(shared: &Shared, consumer: &BaseConsumer<Context>, last_store: &mut Instant) {
