@@ -626,3 +626,108 @@ async fn retention_deletes_one_tenants_expired_events_and_nothing_else() {
     );
     sluice.server.shutdown().await.unwrap();
 }
+
+/// Live tail over a real WebSocket: the key's tenant only, only what the
+/// filter asks for, and a reader too slow for the stream is told exactly how
+/// many events it lost instead of the server buffering them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_tail_streams_the_tenants_filtered_events_and_counts_what_a_slow_reader_lost() {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let sluice = TestServer::start().await;
+    let globex = sluice.tenant("globex").await;
+    let connect = |key: String, query: &str| {
+        let mut request = format!("{}/v1/tail{query}", sluice.url.replace("http", "ws"))
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("authorization", format!("Bearer {key}").parse().unwrap());
+        tokio_tungstenite::connect_async(request)
+    };
+    assert!(
+        connect("wrong".into(), "").await.is_err(),
+        "an unknown key is refused"
+    );
+    let (mut errors, _) = connect(sluice.key.clone(), "?level=error&q=DISK")
+        .await
+        .unwrap();
+    let line = |level: &str, message: String| {
+        json!({"service": "api", "level": level, "message": message}).to_string() + "\n"
+    };
+    let mine: String = (0..10)
+        .flat_map(|i| {
+            [
+                line("ERROR", format!("disk {i} full")),
+                line("INFO", format!("disk {i} fine")),
+                line("ERROR", format!("socket {i} closed")),
+            ]
+        })
+        .collect();
+    let theirs: String = (0..10)
+        .map(|i| line("ERROR", format!("disk {i} full")))
+        .collect();
+    for (key, body) in [(&globex, theirs), (&sluice.key, mine)] {
+        let (status, _) = sluice
+            .post("/v1/logs", key, "application/x-ndjson", body)
+            .await;
+        assert_eq!(status, 202);
+    }
+    let mut next = async || -> Value {
+        let message = tokio::time::timeout(WAIT, errors.next())
+            .await
+            .expect("a tail message in time")
+            .expect("open")
+            .expect("message");
+        serde_json::from_str(message.to_text().unwrap()).unwrap()
+    };
+    for i in 0..10 {
+        let message = next().await;
+        assert_eq!(message["type"], "event");
+        let event = &message["event"];
+        assert_eq!(event["tenant"], "dev", "{event}");
+        assert_eq!(event["level"], "error");
+        assert_eq!(event["message"], format!("disk {i} full"));
+    }
+    sluice.wait_for_logs(&sluice.key, 30, WAIT).await;
+
+    // A reader that does not read while 20,000 events go by.
+    let (mut slow, _) = connect(sluice.key.clone(), "").await.unwrap();
+    let flood: String = (0..20_000)
+        .map(|i| line("INFO", format!("flood {i}")))
+        .collect();
+    let (status, _) = sluice
+        .post("/v1/logs", &sluice.key, "application/x-ndjson", flood)
+        .await;
+    assert_eq!(status, 202);
+    sluice.wait_for_logs(&sluice.key, 20_030, WAIT).await;
+    let (mut events, mut dropped) = (0_u64, 0_u64);
+    let mut last = -1_i64;
+    while events + dropped < 20_000 {
+        let message = tokio::time::timeout(WAIT, slow.next())
+            .await
+            .expect("a tail message in time")
+            .expect("open")
+            .expect("message");
+        let message: Value = serde_json::from_str(message.to_text().unwrap()).unwrap();
+        match message["type"].as_str() {
+            Some("event") => {
+                let n: i64 = message["event"]["message"]
+                    .as_str()
+                    .and_then(|m| m.strip_prefix("flood "))
+                    .and_then(|n| n.parse().ok())
+                    .expect("a flood event");
+                assert!(n > last, "events arrive in order");
+                last = n;
+                events += 1;
+            }
+            Some("dropped") => dropped += message["count"].as_u64().unwrap(),
+            other => panic!("unexpected message {other:?}"),
+        }
+    }
+    assert_eq!(events + dropped, 20_000, "every event is sent or counted");
+    assert!(dropped > 0, "a reader this slow loses events, and is told");
+    println!("slow tail reader: {events} events sent, {dropped} reported dropped");
+    sluice.server.shutdown().await.unwrap();
+}

@@ -212,6 +212,9 @@ pub async fn start_with_taps(
             }
         };
 
+    let tail = Arc::new(crate::api::tail::TailHub::default());
+    let mut taps = taps;
+    taps.push(tail.clone());
     let sinks = Arc::new(Sinks {
         logs: stores.logs.clone(),
         incidents: stores.incidents.clone(),
@@ -252,6 +255,7 @@ pub async fn start_with_taps(
         )),
         admin_token,
         metrics,
+        tail,
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

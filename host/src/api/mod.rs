@@ -11,6 +11,7 @@ mod logs;
 mod ops;
 mod pipelines;
 mod query;
+pub mod tail;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,6 +64,8 @@ pub struct AppState {
     pub admin_token: Arc<str>,
     /// Prometheus rendering.
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Live-tail connections.
+    pub tail: Arc<tail::TailHub>,
 }
 
 impl AppState {
@@ -83,6 +86,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/v1/logs", post(crate::ingest::post_logs).get(logs::list))
         .route("/v1/logs/{id}", get(logs::get_one))
+        .route("/v1/tail", get(tail::tail))
         .route("/v1/incidents", get(incidents::list))
         .route(
             "/v1/incidents/{id}",
