@@ -731,3 +731,162 @@ async fn live_tail_streams_the_tenants_filtered_events_and_counts_what_a_slow_re
     println!("slow tail reader: {events} events sent, {dropped} reported dropped");
     sluice.server.shutdown().await.unwrap();
 }
+
+/// What a webhook receiver got: path, headers we check, body.
+type Received = std::sync::Arc<parking_lot::Mutex<Vec<(String, [String; 4], String)>>>;
+
+/// A webhook receiver on a free port that fails its first call with 500.
+async fn receiver() -> (String, Received) {
+    use axum::http::{HeaderMap, StatusCode, Uri};
+    let received: Received = Default::default();
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let log = received.clone();
+    let app = axum::Router::new().fallback(move |uri: Uri, headers: HeaderMap, body: String| {
+        let log = log.clone();
+        let calls = calls.clone();
+        async move {
+            if calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                return StatusCode::INTERNAL_SERVER_ERROR;
+            }
+            let header = |name: &str| {
+                headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            log.lock().push((
+                uri.path().to_owned(),
+                [
+                    header("x-sluice-delivery"),
+                    header("x-sluice-event"),
+                    header("x-sluice-timestamp"),
+                    header("x-sluice-signature"),
+                ],
+                body,
+            ));
+            StatusCode::OK
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, received)
+}
+
+/// Incident changes reach the tenant's webhooks: signed JSON and Slack
+/// text, retried past a 500, each change once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incident_changes_reach_signed_webhooks_once_each() {
+    use hmac::Mac;
+
+    let (hooks, received) = receiver().await;
+    let pipelines = tempfile::tempdir().unwrap();
+    let default = std::fs::read_to_string(sluice_tests::root().join("pipelines/default.toml"))
+        .unwrap()
+        .replace("# [sinks]\n# retention_days = 30\n", "");
+    std::fs::write(
+        pipelines.path().join("default.toml"),
+        format!(
+            "{default}\n[[sinks.notify]]\nurl = \"{hooks}/json\"\nsecret = \"s3cret\"\n\n\
+             [[sinks.notify]]\nurl = \"{hooks}/slack\"\nformat = \"slack\"\non = [\"created\", \"resolved\"]\n"
+        ),
+    )
+    .unwrap();
+    let dir = pipelines.path().to_owned();
+    let sluice = TestServer::start_with(|c| c.pipelines_dir = dir, Vec::new()).await;
+    let body: String = (0..6)
+        .map(|i| seed(i, "FATAL", &format!("Out of memory in worker {i}")) + "\n")
+        .collect();
+    let (status, _) = sluice
+        .post(
+            "/v1/logs",
+            &sluice.key,
+            "application/x-ndjson",
+            body.clone(),
+        )
+        .await;
+    assert_eq!(status, 202);
+    let started = std::time::Instant::now();
+    let incident = loop {
+        let (_, page) = sluice.get("/v1/incidents", &sluice.key).await;
+        if let Some(first) = page["incidents"].as_array().and_then(|a| a.first()) {
+            break first.clone();
+        }
+        assert!(started.elapsed() < WAIT, "no incident");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let id = incident["id"].as_str().unwrap();
+    for patch in [
+        json!({"status": "acknowledged"}),
+        json!({"assignee": "ana"}),
+        json!({"status": "resolved"}),
+    ] {
+        let response = sluice
+            .http
+            .patch(format!("{}/v1/incidents/{id}", sluice.url))
+            .bearer_auth(&sluice.key)
+            .json(&patch)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+    }
+
+    let started = std::time::Instant::now();
+    while received.lock().len() < 6 && started.elapsed() < WAIT {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let received = received.lock().clone();
+    let mut json_events: Vec<String> = Vec::new();
+    let mut slack_texts: Vec<String> = Vec::new();
+    for (path, [delivery, event, timestamp, signature], body) in &received {
+        match path.as_str() {
+            "/json" => {
+                let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"s3cret").unwrap();
+                mac.update(format!("{timestamp}.{body}").as_bytes());
+                let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+                assert_eq!(signature, &expected, "signed over timestamp and body");
+                let payload: Value = serde_json::from_str(body).unwrap();
+                assert_eq!(payload["type"], event.as_str());
+                assert_eq!(payload["delivery_id"], delivery.as_str());
+                if payload["incident"]["id"] == id {
+                    json_events.push(event.clone());
+                }
+            }
+            "/slack" => {
+                assert!(signature.is_empty(), "no secret, no signature");
+                let payload: Value = serde_json::from_str(body).unwrap();
+                slack_texts.push(payload["text"].as_str().unwrap().to_owned());
+            }
+            other => panic!("unexpected path {other}"),
+        }
+    }
+    json_events.sort();
+    assert_eq!(
+        json_events,
+        [
+            "incident.acknowledged",
+            "incident.assigned",
+            "incident.created",
+            "incident.resolved"
+        ],
+        "each change once, the first one after a retry"
+    );
+    assert!(
+        slack_texts
+            .iter()
+            .any(|t| t.contains("created") && t.contains(incident["title"].as_str().unwrap())),
+        "{slack_texts:?}"
+    );
+    assert_eq!(
+        slack_texts
+            .iter()
+            .filter(|t| t.contains("resolved"))
+            .count(),
+        1,
+        "only the resolution, not the acknowledgement or assignment: {slack_texts:?}"
+    );
+    sluice.server.shutdown().await.unwrap();
+}

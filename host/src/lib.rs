@@ -6,6 +6,7 @@ pub mod cli;
 pub mod config;
 pub mod event;
 pub mod ingest;
+pub mod notify;
 pub mod pipeline;
 pub mod queue;
 pub mod runner;

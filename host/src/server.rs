@@ -220,7 +220,7 @@ pub async fn start_with_taps(
         incidents: stores.incidents.clone(),
         dead_letters: dead_letters.clone(),
         taps,
-        incident_listeners: Vec::new(),
+        incident_listeners: vec![crate::notify::Notifier::start(registry.clone())],
         backpressure: backpressure.clone(),
     });
     let runner = Runner::start(

@@ -6,7 +6,7 @@
 pub mod auth;
 mod dead_letters;
 mod error;
-mod incidents;
+pub mod incidents;
 mod logs;
 mod ops;
 mod pipelines;

@@ -27,6 +27,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::runtime::{QuarantinePolicy, StepLimits};
+use crate::store::IncidentChangeKind;
 
 /// Largest memory cap a step may ask for. Bounds what one tenant's step can
 /// take from the host.
@@ -148,6 +149,47 @@ pub struct Sinks {
     /// unset keeps them until the operator removes them.
     #[serde(default)]
     pub retention_days: Option<Spanned<u32>>,
+    /// Webhooks told about incident changes.
+    #[serde(default)]
+    pub notify: Vec<NotifyTarget>,
+}
+
+/// `[[sinks.notify]]`: one webhook.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyTarget {
+    /// `http://` or `https://` address.
+    pub url: Spanned<String>,
+    /// Body shape: `json` (default) or `slack` (incoming-webhook text).
+    #[serde(default)]
+    pub format: NotifyFormat,
+    /// Key for the `X-Sluice-Signature` HMAC; unsigned without one.
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// Which changes to send (default: all but `updated`).
+    #[serde(default)]
+    pub on: Option<Vec<IncidentChangeKind>>,
+}
+
+impl NotifyTarget {
+    /// Whether this target wants changes of `kind`.
+    pub fn wants(&self, kind: IncidentChangeKind) -> bool {
+        match &self.on {
+            Some(kinds) => kinds.contains(&kind),
+            None => kind != IncidentChangeKind::Updated,
+        }
+    }
+}
+
+/// Webhook body shapes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NotifyFormat {
+    /// `{"type": "incident.created", "tenant": …, "incident": {…}}`.
+    #[default]
+    Json,
+    /// `{"text": "…"}` for Slack incoming webhooks.
+    Slack,
 }
 
 fn yes() -> bool {
@@ -162,6 +204,7 @@ impl Default for Sinks {
             signals: true,
             dead_letters: true,
             retention_days: None,
+            notify: Vec::new(),
         }
     }
 }
@@ -278,6 +321,18 @@ fn validate(file: &str, text: &str, spec: &PipelineFile) -> Result<(), SpecError
             Some(days.span()),
             &format!("must be between 1 and {MAX_RETENTION_DAYS}"),
         ));
+    }
+    for (index, target) in spec.sinks.notify.iter().enumerate() {
+        let url = target.url.get_ref();
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(locate(
+                file,
+                text,
+                &format!("sinks.notify[{index}].url"),
+                Some(target.url.span()),
+                "must be an http:// or https:// address",
+            ));
+        }
     }
     let mut seen = std::collections::HashSet::new();
     for (index, step) in spec.steps.iter().enumerate() {
@@ -448,6 +503,15 @@ retention_days = 30
 
         let error = parse("p.toml", "[pipeline]\nname = \"x\"\n").unwrap_err();
         assert!(error.message.contains("names no tenants"), "{error}");
+
+        let text = "[pipeline]\ndefault = true\n[[sinks.notify]]\nurl = \"ftp://x\"\n";
+        let error = parse("p.toml", text).unwrap_err();
+        assert_eq!(
+            (error.line, error.field.as_str()),
+            (4, "sinks.notify[0].url")
+        );
+        let text = "[pipeline]\ndefault = true\n[[sinks.notify]]\nurl = \"http://x\"\non = [\"exploded\"]\n";
+        assert_eq!(parse("p.toml", text).unwrap_err().line, 5);
 
         let text = "[pipeline]\ndefault = true\n[sinks]\nretention_days = 0\n";
         let error = parse("p.toml", text).unwrap_err();

@@ -241,7 +241,7 @@ pub struct IncidentChange {
 }
 
 /// Kinds of incident change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IncidentChangeKind {
     /// A new incident.
