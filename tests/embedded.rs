@@ -890,3 +890,65 @@ async fn incident_changes_reach_signed_webhooks_once_each() {
     );
     sluice.server.shutdown().await.unwrap();
 }
+
+/// A signal-only pipeline keeps daily counts and no raw logs; the weekly
+/// report reads them, as JSON and as Markdown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signal_only_tenants_get_a_weekly_report_and_store_no_logs() {
+    let sluice = TestServer::start().await;
+    let key = sluice.tenant("metrics-co").await;
+    let body: String = (0..20)
+        .map(|i| {
+            let level = if i < 5 { "ERROR" } else { "INFO" };
+            json!({"service": if i % 2 == 0 { "api" } else { "web" }, "level": level,
+                   "message": format!("payment {i} failed for user {i}")})
+            .to_string()
+                + "\n"
+        })
+        .collect();
+    let (status, _) = sluice
+        .post("/v1/logs", &key, "application/x-ndjson", body)
+        .await;
+    assert_eq!(status, 202);
+    let started = std::time::Instant::now();
+    let report = loop {
+        let (status, report) = sluice.get("/v1/reports/weekly", &key).await;
+        assert_eq!(status, 200, "{report}");
+        if report["total"] == 20 || started.elapsed() > WAIT {
+            break report;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(report["total"], 20, "{report}");
+    assert_eq!(report["errors"], 5);
+    assert_eq!(report["days"].as_array().map(Vec::len), Some(7));
+    assert_eq!(report["services"][0]["total"], 10);
+    assert!(
+        !report["new_fingerprints"].as_array().unwrap().is_empty(),
+        "{report}"
+    );
+    assert!(report["severity_score"].as_u64().unwrap() > 0);
+    assert!(
+        sluice.all_logs(&key, "").await.is_empty(),
+        "a signal-only pipeline stores no raw logs"
+    );
+    let markdown = sluice
+        .http
+        .get(format!("{}/v1/reports/weekly?format=markdown", sluice.url))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        markdown.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/markdown")
+    );
+    let text = markdown.text().await.unwrap();
+    assert!(text.starts_with("# Weekly report: metrics-co"), "{text}");
+    assert!(text.contains("20 events · 5 errors"), "{text}");
+    let (_, theirs) = sluice.get("/v1/reports/weekly", &sluice.key).await;
+    assert_eq!(theirs["total"], 0, "another tenant's report is its own");
+    sluice.server.shutdown().await.unwrap();
+}

@@ -34,6 +34,17 @@ async fn sqlite_dead_letters() {
 }
 
 #[tokio::test]
+async fn sqlite_signals() {
+    let (_dir, db) = sqlite().await;
+    stores::signals(db).await;
+}
+
+#[tokio::test]
+async fn postgres_signals() {
+    stores::signals(postgres().await).await;
+}
+
+#[tokio::test]
 async fn sqlite_logs() {
     let dir = tempfile::tempdir().expect("temp dir");
     let logs = SqliteLogStore::open(&dir.path().join("logs.db"))

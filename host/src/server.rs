@@ -220,6 +220,7 @@ pub async fn start_with_taps(
         incidents: stores.incidents.clone(),
         dead_letters: dead_letters.clone(),
         taps,
+        signals: stores.signals.clone(),
         incident_listeners: vec![crate::notify::Notifier::start(registry.clone())],
         backpressure: backpressure.clone(),
     });
@@ -256,6 +257,7 @@ pub async fn start_with_taps(
         admin_token,
         metrics,
         tail,
+        signals: stores.signals.clone(),
     };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

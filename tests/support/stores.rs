@@ -850,3 +850,75 @@ pub async fn logs(store: Arc<dyn LogStore>) {
         .expect("query 150 days");
     assert_eq!(page.items.len(), 150);
 }
+
+/// Signals add up across batches, stay per tenant and project, and know
+/// the first day of each fingerprint.
+pub async fn signals(store: Arc<dyn sluice::store::SignalStore>) {
+    use sluice::store::signals::{DAY_NS, SignalBatch};
+    let tenant = unique_tenant("signals");
+    let other = unique_tenant("signals-other");
+    let event = |tenant: &str, day: i64, level: Level, fingerprint: u64| {
+        let mut event = test_event(
+            tenant,
+            "x",
+            day * DAY_NS + SECOND,
+            "api",
+            level,
+            "m",
+            fingerprint,
+        );
+        event.template = Some(format!("template {fingerprint}"));
+        event
+    };
+    for _ in 0..2 {
+        let mut batch = SignalBatch::default();
+        batch.add(&event(&tenant, 100, Level::Error, 1));
+        batch.add(&event(&tenant, 101, Level::Info, 1));
+        batch.add(&event(&tenant, 101, Level::Info, 2));
+        batch.add(&event(&other, 101, Level::Info, 9));
+        store.record(&batch).await.expect("record");
+    }
+    let rows = store.counts(&tenant, None, 100, 101).await.expect("counts");
+    let count = |day: i64, dimension: &str, item: &str| {
+        rows.iter()
+            .find(|r| r.day == day && r.dimension == dimension && r.item == item)
+            .map_or(0, |r| r.count)
+    };
+    assert_eq!(count(100, "total", ""), 2, "batches add up");
+    assert_eq!(count(101, "total", ""), 4);
+    assert_eq!(count(100, "level", "error"), 2);
+    assert_eq!(count(101, "level", "info"), 4);
+    assert_eq!(count(101, "service", "api"), 4);
+    assert_eq!(count(101, "fingerprint", "0000000000000002"), 2);
+    assert_eq!(
+        count(101, "fingerprint", "0000000000000009"),
+        0,
+        "tenants stay apart"
+    );
+    assert!(
+        store
+            .counts(&tenant, Some("p2"), 100, 101)
+            .await
+            .expect("counts")
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .counts(&tenant, Some("p1"), 100, 101)
+            .await
+            .expect("counts"),
+        rows
+    );
+    let new = store
+        .new_fingerprints(&tenant, None, 101, 101)
+        .await
+        .expect("new fingerprints");
+    assert_eq!(
+        new.len(),
+        1,
+        "fingerprint 1 was first seen the day before: {new:?}"
+    );
+    assert_eq!(new[0].fingerprint, "0000000000000002");
+    assert_eq!(new[0].first_day, 101);
+    assert_eq!(new[0].template.as_deref(), Some("template 2"));
+}

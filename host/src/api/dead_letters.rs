@@ -283,6 +283,7 @@ async fn replay_pinned(
         output.alerts.extend(partial.alerts);
         output.merges.extend(partial.merges);
         output.signals_only.extend(partial.signals_only);
+        output.signals.merge(partial.signals);
     }
     state.sinks.write(output).await;
     Ok(())

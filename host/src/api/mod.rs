@@ -11,6 +11,7 @@ mod logs;
 mod ops;
 mod pipelines;
 mod query;
+pub mod reports;
 pub mod tail;
 
 use std::sync::Arc;
@@ -66,6 +67,8 @@ pub struct AppState {
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Live-tail connections.
     pub tail: Arc<tail::TailHub>,
+    /// Signals (reports).
+    pub signals: Arc<dyn crate::store::SignalStore>,
 }
 
 impl AppState {
@@ -87,6 +90,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/logs", post(crate::ingest::post_logs).get(logs::list))
         .route("/v1/logs/{id}", get(logs::get_one))
         .route("/v1/tail", get(tail::tail))
+        .route("/v1/reports/weekly", get(reports::weekly))
         .route("/v1/incidents", get(incidents::list))
         .route(
             "/v1/incidents/{id}",

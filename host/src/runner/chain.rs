@@ -113,6 +113,11 @@ impl Chain {
             originals = next_originals;
         }
         out.processed += current.len() as u64;
+        if sinks.signals {
+            for event in &current {
+                out.signals.add(event);
+            }
+        }
         let stored = current.into_iter().map(|event| StoredEvent {
             event,
             pipeline: pipeline.name.clone(),

@@ -63,6 +63,8 @@ pub struct BatchOutput {
     pub stored: Vec<StoredEvent>,
     /// Processed events of signal-only pipelines (aggregated, not stored).
     pub signals_only: Vec<StoredEvent>,
+    /// Daily counts of the processed events of pipelines that keep signals.
+    pub signals: crate::store::signals::SignalBatch,
     /// Events that failed.
     pub dead: Vec<DeadLetter>,
     /// Alerts, by tenant.

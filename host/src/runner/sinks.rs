@@ -48,6 +48,8 @@ pub struct Sinks {
     pub dead_letters: Arc<dyn DeadLetterStore>,
     /// Observers of processed events.
     pub taps: Vec<Arc<dyn Tap>>,
+    /// Daily counts (signals).
+    pub signals: Arc<dyn crate::store::SignalStore>,
     /// Observers of incident changes.
     pub incident_listeners: Vec<Arc<dyn IncidentListener>>,
     /// Raised while a store is being retried, so ingest sheds load.
@@ -63,6 +65,7 @@ impl Sinks {
             alerts,
             merges,
             signals_only,
+            signals,
             processed: _,
         } = out;
         if !stored.is_empty() {
@@ -99,6 +102,12 @@ impl Sinks {
         for (tenant, merges) in &merges_by_tenant {
             retry(&self.backpressure, "incident merges", || {
                 self.incidents.merge_fingerprints(tenant, merges)
+            })
+            .await;
+        }
+        if !signals.is_empty() {
+            retry(&self.backpressure, "signals", || {
+                self.signals.record(&signals)
             })
             .await;
         }

@@ -12,6 +12,7 @@ pub mod clickhouse_logs;
 pub mod discard;
 pub mod model;
 pub mod retention;
+pub mod signals;
 pub mod sql;
 pub mod sqlite_logs;
 
@@ -146,6 +147,32 @@ pub trait DeadLetterStore: Send + Sync + 'static {
     async fn count(&self, tenant: &str) -> Result<u64, StoreError>;
 }
 
+/// Signals: daily counts kept when raw logs are not.
+#[async_trait]
+pub trait SignalStore: Send + Sync + 'static {
+    /// Add a batch's counts and first-seen fingerprints.
+    async fn record(&self, batch: &signals::SignalBatch) -> Result<(), StoreError>;
+
+    /// A tenant's counters for days `from_day..=to_day`, one project or all
+    /// (summed).
+    async fn counts(
+        &self,
+        tenant: &str,
+        project: Option<&str>,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<signals::SignalRow>, StoreError>;
+
+    /// Fingerprints first seen in `from_day..=to_day`.
+    async fn new_fingerprints(
+        &self,
+        tenant: &str,
+        project: Option<&str>,
+        from_day: i64,
+        to_day: i64,
+    ) -> Result<Vec<signals::NewFingerprint>, StoreError>;
+}
+
 /// Tenants and their API keys. Keys are stored as SHA-256 hashes only; the
 /// plaintext is shown once, at creation.
 #[async_trait]
@@ -185,6 +212,8 @@ pub struct Stores {
     pub incidents: Arc<dyn IncidentStore>,
     /// Dead letters.
     pub dead_letters: Arc<dyn DeadLetterStore>,
+    /// Signals.
+    pub signals: Arc<dyn SignalStore>,
 }
 
 /// The database-backed stores (everything but the log store).
@@ -196,6 +225,8 @@ pub struct DatabaseStores {
     pub incidents: Arc<dyn IncidentStore>,
     /// Dead letters.
     pub dead_letters: Arc<dyn DeadLetterStore>,
+    /// Signals.
+    pub signals: Arc<dyn SignalStore>,
 }
 
 /// Open the database the config names: `sluice.db` under the data
@@ -234,5 +265,6 @@ pub async fn open(config: &crate::config::Config) -> Result<Stores, StoreError> 
         logs,
         incidents: database.incidents,
         dead_letters: database.dead_letters,
+        signals: database.signals,
     })
 }

@@ -1,10 +1,11 @@
-//! The database stores (tenants and keys, incidents, dead letters) on SQLite
+//! The database stores (tenants and keys, incidents, dead letters, signals) on SQLite
 //! or PostgreSQL through sqlx's `Any` driver: one adapter and one portable
 //! migration set, so the embedded default and production run the same
 //! queries and cannot drift apart.
 
 mod dead_letters;
 mod incidents;
+mod signals;
 mod tenants;
 
 use std::path::Path;
@@ -85,7 +86,8 @@ impl SqlDatabase {
         DatabaseStores {
             tenants: self.clone(),
             incidents: self.clone(),
-            dead_letters: self,
+            dead_letters: self.clone(),
+            signals: self,
         }
     }
 }
