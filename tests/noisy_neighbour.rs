@@ -70,7 +70,12 @@ fn phase_length() -> Duration {
 
 /// B's steady sender: every request must be accepted; returns each accepted
 /// id with the instant its request was sent.
-async fn send_b(sluice: &TestServer, key: &str, phase: &str, length: Duration) -> Vec<(String, Instant)> {
+async fn send_b(
+    sluice: &TestServer,
+    key: &str,
+    phase: &str,
+    length: Duration,
+) -> Vec<(String, Instant)> {
     let mut sent = Vec::new();
     let mut interval = tokio::time::interval(TICK);
     let started = Instant::now();
@@ -86,7 +91,10 @@ async fn send_b(sluice: &TestServer, key: &str, phase: &str, length: Duration) -
         let (status, answer) = sluice
             .post("/v1/logs", key, "application/x-ndjson", body)
             .await;
-        assert_eq!(status, 202, "B's request {request} in phase {phase}: {answer}");
+        assert_eq!(
+            status, 202,
+            "B's request {request} in phase {phase}: {answer}"
+        );
         for id in answer["ids"].as_array().unwrap() {
             sent.push((id.as_str().unwrap().to_owned(), posted));
         }
@@ -216,7 +224,11 @@ async fn a_looping_flooding_tenant_does_not_hurt_its_neighbour() {
     wait_processed(&clock, &noisy).await;
 
     // B: everything processed and stored, nothing dead-lettered.
-    let b_ids: HashSet<&str> = solo.iter().chain(&noisy).map(|(id, _)| id.as_str()).collect();
+    let b_ids: HashSet<&str> = solo
+        .iter()
+        .chain(&noisy)
+        .map(|(id, _)| id.as_str())
+        .collect();
     let stored = sluice.all_logs(&key_b, "").await;
     let stored_ids: HashSet<&str> = stored.iter().filter_map(|e| e["id"].as_str()).collect();
     assert_eq!(stored_ids, b_ids, "every event B sent is stored, once");
@@ -272,14 +284,19 @@ async fn a_looping_flooding_tenant_does_not_hurt_its_neighbour() {
         lettered.intersection(&accepted).count()
     );
     assert!(
-        codes.keys().all(|c| ["timeout", "unisolated", "quarantined"].contains(&c.as_str())),
+        codes
+            .keys()
+            .all(|c| ["timeout", "unisolated", "quarantined"].contains(&c.as_str())),
         "{codes:?}"
     );
     assert!(
         codes.get("quarantined").copied().unwrap_or(0) > 0,
         "the looping step is quarantined for A: {codes:?}"
     );
-    assert!(sluice.all_logs(&key_a, "").await.is_empty(), "A stores nothing");
+    assert!(
+        sluice.all_logs(&key_a, "").await.is_empty(),
+        "A stores nothing"
+    );
 
     let solo_ms = latencies_ms(&clock, &solo);
     let noisy_ms = latencies_ms(&clock, &noisy);
