@@ -9,7 +9,7 @@
 //! batches could hold B's events back. The test prints B's end-to-end
 //! latency (tap time − post time) alone and beside A; timing is not
 //! asserted here (figures and the command are in BENCHMARKS.md). Longer
-//! phases: `SLUICE_NOISY_PHASE_S=30 cargo test -p sluice-tests --test
+//! phases: `SLUICE_NOISY_PHASE_S=60 cargo test -p sluice-tests --test
 //! noisy_neighbour -- --nocapture`.
 
 use std::collections::{HashMap, HashSet};
