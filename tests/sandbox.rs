@@ -305,6 +305,35 @@ fn a_plugin_looping_on_everything_costs_a_bounded_time_per_batch() {
         "{} faulting calls",
         output.faults.len()
     );
+    assert!(
+        step.is_quarantined(),
+        "one batch the plugin faults on throughout quarantines the step at once"
+    );
+}
+
+/// Bounding recovery time must not stop bisection from saving the good
+/// events of a large batch around one event that loops.
+#[test]
+fn one_looping_event_among_1024_fails_alone() {
+    let runtime = runtime();
+    let mut step = testkit_step(&runtime, "acme", StepLimits::default());
+    let mut messages = vec!["ok"; 1024];
+    messages[700] = "loop";
+    let output = step.run(&events("acme", &messages));
+    for (i, outcome) in output.outcomes.iter().enumerate() {
+        if i == 700 {
+            assert!(
+                matches!(failure(outcome), Failure::Fault(Fault::Timeout { .. })),
+                "{outcome:?}"
+            );
+        } else {
+            assert_eq!(outcome, &StepOutcome::Pass, "event {i}");
+        }
+    }
+    assert!(
+        !step.is_quarantined(),
+        "one bad event is not a broken plugin"
+    );
 }
 
 #[test]

