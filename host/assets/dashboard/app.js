@@ -291,25 +291,34 @@ function svgText(x, y, text, anchor) {
   return node;
 }
 
-// Bars over time: `values` per bucket, labelled by `labels`.
-function timeChart(container, labels, values, format, className) {
+// Bars over time, each bucket at its place between `since` and `until`
+// (the API leaves out empty buckets, so position comes from `start`).
+function timeChart(container, overview, value, format, className) {
   const width = 800, height = 180, left = 50, bottom = 20, top = 10;
+  const since = Date.parse(overview.since), until = Date.parse(overview.until);
+  const span = Math.max(until - since, 1);
+  const plot = width - left;
+  const bucketWidth = Math.max((overview.bucket_seconds * 1000 / span) * plot - 1, 1);
+  const values = overview.buckets.map(value);
   const max = Math.max(...values, 0) || 1;
   const svg = svgNode("svg", { viewBox: `0 0 ${width} ${height}`, class: className, role: "img" });
-  const plot = width - left;
-  const step = values.length ? plot / values.length : plot;
-  values.forEach((value, i) => {
-    const h = (value / max) * (height - bottom - top);
-    const bar = svgNode("rect", { x: left + i * step, y: height - bottom - h, width: Math.max(step - 1, 1), height: h });
+  svg.append(svgNode("line", { x1: left, y1: height - bottom, x2: width, y2: height - bottom, class: "axis" }));
+  overview.buckets.forEach((bucket, i) => {
+    const start = Date.parse(bucket.start);
+    const x = left + Math.max(((start - since) / span) * plot, 0);
+    const h = (values[i] / max) * (height - bottom - top);
+    const bar = svgNode("rect", { x, y: height - bottom - h, width: Math.min(bucketWidth, width - x), height: h });
     const title = svgNode("title", {});
-    title.textContent = labels[i] + ": " + format(value);
+    title.textContent = bucket.start + ": " + format(values[i]);
     bar.append(title);
     svg.append(bar);
   });
-  svg.append(svgText(left - 4, top + 10, format(max), "end"), svgText(left - 4, height - bottom, format(0), "end"));
-  if (labels.length) {
-    svg.append(svgText(left, height - 4, labels[0]), svgText(width, height - 4, labels[labels.length - 1], "end"));
-  }
+  svg.append(
+    svgText(left - 4, top + 10, format(max), "end"),
+    svgText(left - 4, height - bottom, format(0), "end"),
+    svgText(left, height - 4, new Date(since).toLocaleString()),
+    svgText(width, height - 4, new Date(until).toLocaleString(), "end"),
+  );
   container.replaceChildren(svg);
 }
 
@@ -342,9 +351,8 @@ async function loadCharts() {
     const overview = await api("GET", "/v1/metrics/overview" + query({
       since: since.toISOString(), until: until.toISOString(), bucket_seconds: bucket,
     }));
-    const labels = overview.buckets.map((b) => b.start);
-    timeChart($("chart-volume"), labels, overview.buckets.map((b) => b.total), (v) => String(Math.round(v)), "volume");
-    timeChart($("chart-errors"), labels, overview.buckets.map((b) => b.error_rate), (v) => (v * 100).toFixed(1) + "%", "error-rate");
+    timeChart($("chart-volume"), overview, (b) => b.total, (v) => String(Math.round(v)), "volume");
+    timeChart($("chart-errors"), overview, (b) => b.error_rate, (v) => (v * 100).toFixed(1) + "%", "error-rate");
     serviceChart($("chart-services"), overview.services);
     $("charts-summary").textContent = `${overview.total} events, ${overview.errors} errors (${(overview.error_rate * 100).toFixed(1)}%)`;
     showError(null);
