@@ -114,6 +114,7 @@ async fn a_user_searches_tails_and_resolves_an_incident_in_the_dashboard() {
     assert_eq!(seen["tenant"], "tenant dev", "{seen}");
     assert_eq!(seen["key_in_session_storage"], true);
     assert_eq!(seen["key_in_local_storage"], false);
+    assert_eq!(seen["key_in_urls"], false);
     // Search with filters and pagination: 100 on the first page, all 130 after "Older".
     assert_eq!(seen["first_page_services"], json!(["checkout"]));
     assert_eq!(seen["search_total"], 130);

@@ -169,6 +169,9 @@ def main():
         seen["steps"] = len(driver.find_elements(By.CSS_SELECTOR, "#pipeline-steps tr"))
         shot("pipelines")
 
+        # The key never went into a URL the page requested or showed.
+        urls = driver.execute_script("return performance.getEntries().map((e) => e.name)")
+        seen["key_in_urls"] = any(KEY in url for url in urls + [driver.current_url])
         seen["page_errors"] = [
             entry["message"] for entry in driver.get_log("browser") if entry.get("level") == "SEVERE"
         ]
