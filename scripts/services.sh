@@ -42,7 +42,8 @@ wait_for() { # name, check command, tries
 
 install_packages() {
   local need=()
-  for p in postgresql clickhouse-server clickhouse-client; do
+  # chromium + chromium-driver: the dashboard's browser test (tests/browser.rs).
+  for p in postgresql clickhouse-server clickhouse-client chromium chromium-driver; do
     dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
   done
   if [ ${#need[@]} -gt 0 ]; then
@@ -73,12 +74,14 @@ PY_PACKAGES=(
   "loki-logger-handler>=1.1,<2"
   "python-logging-loki==0.3.1"
   "elasticsearch>=8.13,<9"
+  # WebDriver client of the dashboard's browser test (tests/browser.rs).
+  "selenium>=4.20,<5"
 )
 
 install_python() {
   local venv="$STATE/py"
   if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c \
-      "import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.http, loki_logger_handler, logging_loki, elasticsearch" \
+      "import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.http, loki_logger_handler, logging_loki, elasticsearch, selenium" \
       >/dev/null 2>&1; then
     return 0
   fi

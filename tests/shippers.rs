@@ -319,3 +319,61 @@ async fn loki_snappy_protobuf_is_accepted_with_204() {
     assert_eq!(timeout["attributes"]["job"], "varlogs");
     assert_eq!(timeout["timestamp"], "2025-02-01T12:00:00Z");
 }
+
+/// `GET /` is shared: Beats and the Elasticsearch clients (which call it
+/// before anything else) get the info document with the product header,
+/// whatever JSON they accept; a browser gets the dashboard.
+#[tokio::test]
+async fn root_is_elasticsearch_info_for_clients_and_the_dashboard_for_browsers() {
+    let sluice = TestServer::start().await;
+    for accept in [
+        "application/json",
+        "application/vnd.elasticsearch+json; compatible-with=8",
+        "*/*",
+    ] {
+        let response = sluice
+            .http
+            .get(format!("{}/", sluice.url))
+            .header("accept", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{accept}");
+        assert_eq!(response.headers()["x-elastic-product"], "Elasticsearch");
+        let info: Value = response.json().await.unwrap();
+        assert_eq!(
+            info["version"]["number"].as_str().map(|v| &v[..2]),
+            Some("8."),
+            "{info}"
+        );
+    }
+    let response = sluice
+        .http
+        .get(format!("{}/", sluice.url))
+        .header(
+            "accept",
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(response.headers().contains_key("content-security-policy"));
+    let page = response.text().await.unwrap();
+    assert!(page.contains("/dashboard/app.js"), "{page}");
+    for asset in ["/dashboard/app.js", "/dashboard/app.css"] {
+        let response = sluice
+            .http
+            .get(format!("{}{asset}", sluice.url))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{asset}");
+    }
+}

@@ -23,16 +23,21 @@ pub struct Admin;
 /// - `Authorization: ApiKey <key>`, or `ApiKey base64(<id>:<key>)` as the
 ///   Elasticsearch clients encode an (id, key) pair: the id is ignored;
 /// - `Authorization: Basic base64(<user>:<key>)`, the key as password
-///   (promtail, Loki clients, Filebeat); the user name is ignored.
+///   (promtail, Loki clients, Filebeat); the user name is ignored;
+/// - on a WebSocket upgrade only, the subprotocol `sluice.key.<key>` (see
+///   [`websocket_key`]): browsers cannot set headers on a WebSocket, and a
+///   key in the URL would end up in access logs.
 fn presented(parts: &Parts) -> Option<Cow<'_, str>> {
     if let Some(value) = parts.headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
         return Some(Cow::Borrowed(value.trim()));
     }
-    let value = parts
+    let Some(value) = parts
         .headers
-        .get(axum::http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return websocket_key(&parts.headers).map(Cow::Borrowed);
+    };
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();
     if scheme.eq_ignore_ascii_case("bearer") {
@@ -47,6 +52,28 @@ fn presented(parts: &Parts) -> Option<Cow<'_, str>> {
     } else {
         None
     }
+}
+
+/// The prefix of the WebSocket subprotocol that carries an API key.
+pub const WEBSOCKET_KEY_PROTOCOL: &str = "sluice.key.";
+
+/// The key a WebSocket upgrade offers as the subprotocol
+/// `sluice.key.<key>` in `Sec-WebSocket-Protocol` (the one header a browser's
+/// `new WebSocket(url, protocols)` can set). Requests that are not a
+/// WebSocket upgrade never authenticate this way, so the header cannot
+/// stand in for `Authorization` on the rest of the API.
+pub fn websocket_key(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let upgrade = headers.get(axum::http::header::UPGRADE)?.to_str().ok()?;
+    if !upgrade.trim().eq_ignore_ascii_case("websocket") {
+        return None;
+    }
+    headers
+        .get_all(axum::http::header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .find_map(|protocol| protocol.trim().strip_prefix(WEBSOCKET_KEY_PROTOCOL))
+        .filter(|key| !key.is_empty())
 }
 
 /// Every Sluice key starts so; an `ApiKey` token that does not is base64.
@@ -146,6 +173,52 @@ mod tests {
             )
             .as_deref(),
             Some(key)
+        );
+    }
+
+    fn key_of_headers(headers: &[(&str, &str)]) -> Option<String> {
+        let mut request = axum::http::Request::builder();
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let (parts, ()) = request.body(()).unwrap().into_parts();
+        presented(&parts).map(Cow::into_owned)
+    }
+
+    #[test]
+    fn a_websocket_upgrade_may_offer_the_key_as_its_subprotocol() {
+        let key = "slk_ABC_secret";
+        let protocol = format!("chat, sluice.key.{key}");
+        assert_eq!(
+            key_of_headers(&[
+                ("upgrade", "websocket"),
+                ("sec-websocket-protocol", &protocol)
+            ])
+            .as_deref(),
+            Some(key)
+        );
+        // Not an upgrade: the subprotocol header is no credential.
+        assert_eq!(
+            key_of_headers(&[("sec-websocket-protocol", &protocol)]),
+            None
+        );
+        // An empty key is none.
+        assert_eq!(
+            key_of_headers(&[
+                ("upgrade", "websocket"),
+                ("sec-websocket-protocol", "sluice.key.")
+            ]),
+            None
+        );
+        // A header the client did set wins.
+        assert_eq!(
+            key_of_headers(&[
+                ("upgrade", "websocket"),
+                ("sec-websocket-protocol", &protocol),
+                ("authorization", "Bearer slk_other_key"),
+            ])
+            .as_deref(),
+            Some("slk_other_key")
         );
     }
 

@@ -4,6 +4,7 @@
 //! graceful shutdown.
 
 pub mod auth;
+mod dashboard;
 mod dead_letters;
 mod error;
 pub mod incidents;
@@ -113,6 +114,9 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/v1/otlp/v1/logs", post(crate::ingest::otlp::post_logs))
         .route("/loki/api/v1/push", post(crate::ingest::loki::push))
+        .route("/", get(dashboard::root))
+        .route("/dashboard/app.js", get(dashboard::script))
+        .route("/dashboard/app.css", get(dashboard::stylesheet))
         .merge(elasticsearch())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
@@ -129,11 +133,11 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// The Elasticsearch-compatible routes, every answer marked with the
-/// product header the official clients check.
+/// product header the official clients check. (Its info document at `GET /`
+/// is served by [`dashboard::root`], which shares the path with the UI.)
 fn elasticsearch() -> Router<AppState> {
     use crate::ingest::elastic;
     Router::new()
-        .route("/", get(elastic::info))
         .route("/_bulk", post(elastic::bulk).put(elastic::bulk))
         .route(
             "/{index}/_bulk",

@@ -129,13 +129,24 @@ impl Tap for TailHub {
     }
 }
 
-/// `GET /v1/tail?service&level&fingerprint&q` (WebSocket upgrade).
+/// `GET /v1/tail?service&level&fingerprint&q` (WebSocket upgrade). The key
+/// comes as on every route, or, from browsers, as the subprotocol
+/// `sluice.key.<key>`, which the answer then selects.
 pub async fn tail(
     State(state): State<AppState>,
     Authenticated(tenant): Authenticated,
     Query(raw): Query<HashMap<String, String>>,
-    upgrade: WebSocketUpgrade,
+    headers: axum::http::HeaderMap,
+    mut upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
+    // A browser that sent its key as the subprotocol `sluice.key.<key>`
+    // fails the handshake unless the server selects a protocol it offered.
+    if let Some(key) = super::auth::websocket_key(&headers) {
+        let chosen = format!("{}{key}", super::auth::WEBSOCKET_KEY_PROTOCOL);
+        if let Ok(value) = axum::http::HeaderValue::from_str(&chosen) {
+            upgrade.set_selected_protocol(value);
+        }
+    }
     let mut params = Params::new(raw);
     let filter = TailFilter {
         service: params.text("service"),
