@@ -150,9 +150,19 @@ async fn a_user_searches_tails_and_resolves_an_incident_in_the_dashboard() {
     // Charts and pipelines rendered from the API.
     assert!(seen["chart_bars"].as_u64().unwrap() > 0, "{seen}");
     let services = seen["chart_services"].as_array().unwrap();
+    let lines = seen["service_lines"].as_array().unwrap();
     for name in ["checkout", "payment-api", "web"] {
         assert!(services.contains(&json!(name)), "{services:?}");
+        assert!(
+            lines.contains(&json!(name)),
+            "a line per service over time: {lines:?}"
+        );
     }
+    assert_eq!(
+        seen["service_error_lines"].as_u64(),
+        Some(lines.len() as u64),
+        "{seen}"
+    );
     assert_eq!(seen["dead_letters"], "0");
     assert!(seen["steps"].as_u64().unwrap() > 0, "{seen}");
     assert_eq!(seen["page_errors"], json!([]), "the page logged errors");

@@ -158,6 +158,13 @@ def main():
         seen["chart_services"] = sorted(
             t.text for t in driver.find_elements(By.CSS_SELECTOR, "#chart-services text[text-anchor=end]")
         )
+        seen["service_lines"] = sorted(
+            t.get_attribute("textContent")
+            for t in driver.find_elements(By.CSS_SELECTOR, "#chart-service-volume polyline.series title")
+        )
+        seen["service_error_lines"] = len(
+            driver.find_elements(By.CSS_SELECTOR, "#chart-service-errors polyline.series")
+        )
         seen["charts_summary"] = by_id("charts-summary").text
         shot("charts")
 

@@ -795,6 +795,16 @@ pub async fn logs(store: Arc<dyn LogStore>) {
         services,
         [("api".to_owned(), 20, 10), ("web".to_owned(), 10, 0)]
     );
+    let by_service: Vec<(String, i64, u64, u64)> = overview
+        .service_buckets
+        .iter()
+        .map(|b| (b.service.clone(), b.start_ns - BASE, b.total, b.errors))
+        .collect();
+    assert_eq!(by_service.len(), 6, "two services in three buckets");
+    assert_eq!(
+        by_service[..2],
+        [("api".to_owned(), 0, 7, 4), ("web".to_owned(), 0, 3, 0)]
+    );
     let levels: Vec<(String, u64)> = overview
         .levels
         .iter()

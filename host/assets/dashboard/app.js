@@ -342,6 +342,46 @@ function serviceChart(container, services) {
   container.replaceChildren(svg);
 }
 
+// One line per service (the busiest few) over time: volume or error rate
+// per bucket, with a legend. Colours cycle through a fixed palette.
+const PALETTE = ["#3b6fd8", "#d83b4f", "#2f9e6e", "#c7862b", "#7d4cc9", "#4b5563"];
+
+function serviceTimeChart(container, overview, value, format, className) {
+  const width = 800, height = 200, left = 50, bottom = 20, top = 10, legend = 130;
+  const since = Date.parse(overview.since), until = Date.parse(overview.until);
+  const span = Math.max(until - since, 1);
+  const plot = width - left - legend;
+  const names = overview.services.slice(0, PALETTE.length).map((s) => s.service);
+  const series = names.map((name) => overview.service_buckets.filter((b) => b.service === name));
+  const max = Math.max(...series.flat().map(value), 0) || 1;
+  const svg = svgNode("svg", { viewBox: `0 0 ${width} ${height}`, class: className, role: "img" });
+  svg.append(svgNode("line", { x1: left, y1: height - bottom, x2: left + plot, y2: height - bottom, class: "axis" }));
+  series.forEach((buckets, i) => {
+    const colour = PALETTE[i];
+    const points = buckets.map((b) => {
+      const x = left + Math.max(((Date.parse(b.start) - since) / span) * plot, 0);
+      const y = height - bottom - (value(b) / max) * (height - bottom - top);
+      return `${x.toFixed(1)},${y.toFixed(1)}`;
+    });
+    const line = svgNode("polyline", { points: points.join(" "), fill: "none", stroke: colour, "stroke-width": 2, class: "series" });
+    const title = svgNode("title", {});
+    title.textContent = names[i] || "(none)";
+    line.append(title);
+    svg.append(line);
+    const label = svgText(left + plot + 16, top + 12 + i * 16, names[i] || "(none)");
+    label.setAttribute("class", "legend");
+    label.setAttribute("fill", colour);
+    svg.append(label);
+  });
+  svg.append(
+    svgText(left - 4, top + 10, format(max), "end"),
+    svgText(left - 4, height - bottom, format(0), "end"),
+    svgText(left, height - 4, new Date(since).toLocaleString()),
+    svgText(left + plot, height - 4, new Date(until).toLocaleString(), "end"),
+  );
+  container.replaceChildren(svg);
+}
+
 async function loadCharts() {
   const range = Number($("charts-range").value) || 86400;
   const until = new Date();
@@ -354,6 +394,8 @@ async function loadCharts() {
     timeChart($("chart-volume"), overview, (b) => b.total, (v) => String(Math.round(v)), "volume");
     timeChart($("chart-errors"), overview, (b) => b.error_rate, (v) => (v * 100).toFixed(1) + "%", "error-rate");
     serviceChart($("chart-services"), overview.services);
+    serviceTimeChart($("chart-service-volume"), overview, (b) => b.total, (v) => String(Math.round(v)), "service-volume");
+    serviceTimeChart($("chart-service-errors"), overview, (b) => b.error_rate, (v) => (v * 100).toFixed(1) + "%", "service-errors");
     $("charts-summary").textContent = `${overview.total} events, ${overview.errors} errors (${(overview.error_rate * 100).toFixed(1)}%)`;
     showError(null);
   } catch (error) {

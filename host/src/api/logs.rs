@@ -115,6 +115,10 @@ pub async fn overview(
             "error_rate": if b.total == 0 { 0.0 } else { b.errors as f64 / b.total as f64 },
         })).collect::<Vec<_>>(),
         "services": overview.services,
+        "service_buckets": overview.service_buckets.iter().map(|b| json!({
+            "service": b.service, "start": format_ns(b.start_ns), "total": b.total, "errors": b.errors,
+            "error_rate": if b.total == 0 { 0.0 } else { b.errors as f64 / b.total as f64 },
+        })).collect::<Vec<_>>(),
         "levels": overview.levels,
         "top_fingerprints": overview.top_fingerprints.iter().map(|f| json!({
             "fingerprint": format_fingerprint(f.fingerprint), "template": f.template, "total": f.total,

@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{
     FingerprintCount, LevelCount, LogQuery, LogStore, Overview, OverviewBucket, OverviewQuery,
-    Page, ServiceCount, StoreError, StoredEvent, TimeCursor, page_size,
+    Page, ServiceBucket, ServiceCount, StoreError, StoredEvent, TimeCursor, page_size,
 };
 use crate::event::json::{from_json, level_name, to_json, value_to_json};
 
@@ -470,6 +470,27 @@ impl LogStore for ClickHouseLogStore {
         .fetch_all::<Group>()
         .await
         .map_err(unavailable)?;
+        #[derive(Row, Deserialize)]
+        struct ServiceRow {
+            name: String,
+            bucket: i64,
+            total: u64,
+            errors: u64,
+        }
+        let service_buckets = self
+            .client
+            .query(&format!(
+                "SELECT service AS name, intDiv(time_ns - ?, ?) AS bucket, count() AS total, \
+                 {errors} AS errors {range} GROUP BY name, bucket ORDER BY bucket, name"
+            ))
+            .bind(query.since_ns)
+            .bind(query.bucket_ns)
+            .bind(tenant)
+            .bind(query.since_ns)
+            .bind(query.until_ns)
+            .fetch_all::<ServiceRow>()
+            .await
+            .map_err(unavailable)?;
         let levels = ranged(format!(
             "SELECT level AS name, count() AS total, toUInt64(0) AS errors {range} \
              GROUP BY name ORDER BY total DESC, name"
@@ -490,6 +511,17 @@ impl LogStore for ClickHouseLogStore {
             buckets: buckets
                 .into_iter()
                 .map(|b| OverviewBucket {
+                    start_ns: query
+                        .since_ns
+                        .saturating_add(b.bucket.saturating_mul(query.bucket_ns)),
+                    total: b.total,
+                    errors: b.errors,
+                })
+                .collect(),
+            service_buckets: service_buckets
+                .into_iter()
+                .map(|b| ServiceBucket {
+                    service: b.name,
                     start_ns: query
                         .since_ns
                         .saturating_add(b.bucket.saturating_mul(query.bucket_ns)),

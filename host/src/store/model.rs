@@ -113,6 +113,9 @@ pub struct Overview {
     pub buckets: Vec<OverviewBucket>,
     /// Per service: total and error count.
     pub services: Vec<ServiceCount>,
+    /// Per service and time bucket: total and error count (charts by
+    /// service over time), ordered by bucket then service.
+    pub service_buckets: Vec<ServiceBucket>,
     /// Per level: count.
     pub levels: Vec<LevelCount>,
     /// Most frequent fingerprints.
@@ -127,6 +130,19 @@ pub struct OverviewBucket {
     /// Events in the bucket.
     pub total: u64,
     /// Error and fatal events in the bucket.
+    pub errors: u64,
+}
+
+/// One service's share of one time bucket.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceBucket {
+    /// Service name (`""` when unknown).
+    pub service: String,
+    /// Bucket start (ns).
+    pub start_ns: i64,
+    /// Events.
+    pub total: u64,
+    /// Error and fatal events.
     pub errors: u64,
 }
 

@@ -15,7 +15,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use super::sql::{from_i64, store_error, to_i64};
 use super::{
     FingerprintCount, LevelCount, LogQuery, LogStore, Overview, OverviewBucket, OverviewQuery,
-    Page, ServiceCount, StoreError, StoredEvent, TimeCursor, page_size,
+    Page, ServiceBucket, ServiceCount, StoreError, StoredEvent, TimeCursor, page_size,
 };
 use crate::event::json::{from_json, level_name, to_json};
 
@@ -293,6 +293,31 @@ impl LogStore for SqliteLogStore {
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
+        let service_buckets = self
+            .in_range(
+                format!(
+                    "SELECT COALESCE(service, '') AS service, (time_ns - ?2) / ?4 AS bucket, \
+                     COUNT(*) AS total, {errors} AS errors{range} \
+                     GROUP BY 1, bucket ORDER BY bucket, service"
+                ),
+                tenant,
+                query,
+                Some(query.bucket_ns),
+            )
+            .await?
+            .iter()
+            .map(|row| {
+                let bucket: i64 = row.try_get("bucket").map_err(store_error)?;
+                Ok(ServiceBucket {
+                    service: row.try_get("service").map_err(store_error)?,
+                    start_ns: query
+                        .since_ns
+                        .saturating_add(bucket.saturating_mul(query.bucket_ns)),
+                    total: count(row, "total")?,
+                    errors: count(row, "errors")?,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
         let levels = self
             .in_range(
                 format!(
@@ -337,6 +362,7 @@ impl LogStore for SqliteLogStore {
         Ok(Overview {
             buckets,
             services,
+            service_buckets,
             levels,
             top_fingerprints,
         })
