@@ -18,7 +18,6 @@
 //! The store grows by about the run's events (≈7 M rows an hour at the
 //! default rate) in a temporary directory.
 
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -26,7 +25,7 @@ use std::time::{Duration, Instant};
 use sluice::runner::sinks::Tap;
 use sluice::store::StoredEvent;
 use sluice_tests::server::TestServer;
-use sluice_tests::{root, rss_bytes};
+use sluice_tests::{reference_bodies, rss_bytes};
 
 const EVENTS_PER_REQUEST: usize = 1_000;
 /// Distinct events generated once and sent over and over (each gets a new
@@ -75,30 +74,6 @@ fn dir_bytes(path: &std::path::Path) -> u64 {
         .unwrap_or(0)
 }
 
-/// The reference workload, cut into request bodies.
-fn reference_bodies() -> Vec<String> {
-    let script = root().join("../shared/bench/gen_events.py");
-    let output = Command::new("python3")
-        .arg(&script)
-        .arg(GENERATED.to_string())
-        .arg("7")
-        .output()
-        .unwrap_or_else(|e| panic!("python3 {}: {e}", script.display()));
-    assert!(
-        output.status.success(),
-        "{} failed: {}",
-        script.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let text = String::from_utf8(output.stdout).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.len(), GENERATED);
-    lines
-        .chunks(EVENTS_PER_REQUEST)
-        .map(|chunk| chunk.join("\n") + "\n")
-        .collect()
-}
-
 fn sample(started: Instant, accepted: u64, counter: &Counter) -> Sample {
     let s = Sample {
         at: started.elapsed(),
@@ -125,7 +100,7 @@ async fn reference_workload_for_an_hour_loses_nothing_and_leaks_no_descriptors()
     let every = Duration::from_secs(env_u64("SLUICE_SOAK_SAMPLE_S", 60).max(1));
     let rate = env_u64("SLUICE_SOAK_EVENTS_PER_S", 2000).max(1);
     let warm_up = (duration / 6).min(Duration::from_secs(300));
-    let bodies = reference_bodies();
+    let bodies = reference_bodies(GENERATED, EVENTS_PER_REQUEST);
 
     let counter = Arc::new(Counter::default());
     let sluice = TestServer::start_with(|_| {}, vec![counter.clone() as Arc<dyn Tap>]).await;

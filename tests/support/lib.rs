@@ -84,3 +84,28 @@ pub fn rss_bytes() -> u64 {
         .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
         .map_or(0, |kib| kib * 1024)
 }
+
+/// The reference workload (`../shared/bench/gen_events.py`, seed 7):
+/// `events` NDJSON lines cut into request bodies of `per_request` events.
+pub fn reference_bodies(events: usize, per_request: usize) -> Vec<String> {
+    let script = root().join("../shared/bench/gen_events.py");
+    let output = std::process::Command::new("python3")
+        .arg(&script)
+        .arg(events.to_string())
+        .arg("7")
+        .output()
+        .unwrap_or_else(|e| panic!("python3 {}: {e}", script.display()));
+    assert!(
+        output.status.success(),
+        "{} failed: {}",
+        script.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).expect("generator output is UTF-8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), events);
+    lines
+        .chunks(per_request)
+        .map(|chunk| chunk.join("\n") + "\n")
+        .collect()
+}
