@@ -53,6 +53,61 @@ async fn sqlite_logs() {
     stores::logs(Arc::new(logs)).await;
 }
 
+/// A `logs.db` made before the rowid table (migration 1 only, with events
+/// in it) keeps every event through the upgrade, and replays stay no-ops.
+#[tokio::test]
+async fn sqlite_log_store_upgrade_keeps_events() {
+    use sluice::store::LogStore;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("logs.db");
+    let first = tempfile::tempdir().expect("temp dir");
+    std::fs::copy(
+        sluice_tests::root().join("host/migrations/sqlite_logs/0001_init.sql"),
+        first.path().join("0001_init.sql"),
+    )
+    .expect("copy migration 1");
+    {
+        let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+            .await
+            .expect("create");
+        sqlx::migrate::Migrator::new(first.path())
+            .await
+            .expect("migration 1")
+            .run(&pool)
+            .await
+            .expect("run migration 1");
+        sqlx::query(
+            "INSERT INTO logs (tenant_id, id, time_ns, received_ns, service, level, message, \
+             pipeline, pipeline_version, body) VALUES ('acme', 'e1', 5, 6, 'api', 'info', 'kept', \
+             'default', 1, '{\"id\":\"e1\",\"tenant\":\"acme\",\"message\":\"kept\",\
+             \"received\":\"1970-01-01T00:00:00.000000006Z\"}')",
+        )
+        .execute(&pool)
+        .await
+        .expect("an old event");
+        pool.close().await;
+    }
+    let logs = SqliteLogStore::open(&path).await.expect("upgrade");
+    let kept = logs.get("acme", "e1").await.expect("get").expect("kept");
+    assert_eq!(kept.event.message, "kept");
+    logs.insert(&[kept.clone()]).await.expect("replay");
+    let page = logs
+        .query(
+            "acme",
+            &sluice::store::LogQuery {
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("query");
+    assert_eq!(
+        page.items.len(),
+        1,
+        "a replay after the upgrade is still a no-op"
+    );
+}
+
 #[tokio::test]
 async fn sqlite_reopens_an_existing_database() {
     let (dir, db) = sqlite().await;
