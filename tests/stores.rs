@@ -90,7 +90,9 @@ async fn sqlite_log_store_upgrade_keeps_events() {
     let logs = SqliteLogStore::open(&path).await.expect("upgrade");
     let kept = logs.get("acme", "e1").await.expect("get").expect("kept");
     assert_eq!(kept.event.message, "kept");
-    logs.insert(&[kept.clone()]).await.expect("replay");
+    logs.insert(std::slice::from_ref(&kept))
+        .await
+        .expect("replay");
     let page = logs
         .query(
             "acme",
