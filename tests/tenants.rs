@@ -1,0 +1,100 @@
+//! Benchmark: many tenants on one process. Each new tenant sends one event
+//! (its first batch builds its chain) and then a second one; prints the
+//! end-to-end latency of first and second events and the resident memory
+//! per tenant, the two costs that decide how many tenants one process can
+//! hold. Never fails on timing.
+//!
+//! ```text
+//! SLUICE_BENCH_TENANTS=1000 cargo test -p sluice-tests --test tenants -- --ignored --nocapture
+//! ```
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use parking_lot::Mutex;
+use sluice::runner::sinks::Tap;
+use sluice::store::StoredEvent;
+use sluice_tests::rss_bytes;
+use sluice_tests::server::TestServer;
+
+/// When each event id was processed.
+#[derive(Default)]
+struct Seen(Mutex<HashMap<String, Instant>>);
+
+impl Tap for Seen {
+    fn processed(&self, events: &[&StoredEvent]) {
+        let now = Instant::now();
+        let mut seen = self.0.lock();
+        for stored in events {
+            seen.insert(stored.event.id.clone(), now);
+        }
+    }
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+async fn latency(sluice: &TestServer, seen: &Seen, key: &str, message: &str) -> f64 {
+    let sent = Instant::now();
+    let (status, answer) = sluice
+        .post(
+            "/v1/logs",
+            key,
+            "application/x-ndjson",
+            format!("{{\"service\":\"api\",\"level\":\"info\",\"message\":\"{message}\"}}\n"),
+        )
+        .await;
+    assert_eq!(status, 202, "{answer}");
+    let id = answer["ids"][0].as_str().expect("id").to_owned();
+    loop {
+        if let Some(at) = seen.0.lock().get(&id) {
+            return at.duration_since(sent).as_secs_f64() * 1e3;
+        }
+        assert!(
+            sent.elapsed() < Duration::from_secs(60),
+            "event not processed"
+        );
+        tokio::time::sleep(Duration::from_micros(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: prints latencies and memory per tenant, run on demand"]
+async fn new_tenants_first_batch_cost_and_memory_per_tenant() {
+    let tenants: usize = std::env::var("SLUICE_BENCH_TENANTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let seen = Arc::new(Seen::default());
+    let sluice = TestServer::start_with(
+        |c| c.runner.tick_ms = 60_000,
+        vec![seen.clone() as Arc<dyn Tap>],
+    )
+    .await;
+    // Warm the process (plugins compiled, first tenant's chain built).
+    latency(&sluice, &seen, &sluice.key, "warm").await;
+    let rss_before = rss_bytes();
+    let (mut first, mut second) = (Vec::new(), Vec::new());
+    for n in 0..tenants {
+        let key = sluice.tenant(&format!("bench-{n}")).await;
+        first.push(latency(&sluice, &seen, &key, "first").await);
+        second.push(latency(&sluice, &seen, &key, "second").await);
+    }
+    let rss_after = rss_bytes();
+    first.sort_by(f64::total_cmp);
+    second.sort_by(f64::total_cmp);
+    println!(
+        "{tenants} new tenants: first event p50 {:.2} ms, p99 {:.2} ms; second event p50 {:.2} ms, \
+         p99 {:.2} ms; first-batch cost p50 {:.2} ms; RSS +{:.0} MiB ({:.0} KiB per tenant)",
+        percentile(&first, 0.5),
+        percentile(&first, 0.99),
+        percentile(&second, 0.5),
+        percentile(&second, 0.99),
+        percentile(&first, 0.5) - percentile(&second, 0.5),
+        (rss_after.saturating_sub(rss_before)) as f64 / (1 << 20) as f64,
+        (rss_after.saturating_sub(rss_before)) as f64 / 1024.0 / tenants as f64,
+    );
+    sluice.server.shutdown().await.expect("shutdown");
+}
