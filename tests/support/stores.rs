@@ -886,7 +886,8 @@ pub async fn logs(store: Arc<dyn LogStore>) {
 /// Signals add up across batches, stay per tenant and project, and know
 /// the first day of each fingerprint.
 pub async fn signals(store: Arc<dyn sluice::store::SignalStore>) {
-    use sluice::store::signals::{DAY_NS, SignalBatch};
+    use sluice::store::DAY_NS;
+    use sluice::store::signals::SignalBatch;
     let tenant = unique_tenant("signals");
     let other = unique_tenant("signals-other");
     let event = |tenant: &str, day: i64, level: Level, fingerprint: u64| {

@@ -15,7 +15,8 @@ use super::query::Params;
 use super::{ApiError, AppState, auth::Authenticated};
 use crate::event::json::format_ns;
 use crate::pipeline::registry::now_ns;
-use crate::store::signals::{DAY_NS, NewFingerprint, SignalRow};
+use crate::store::DAY_NS;
+use crate::store::signals::{NewFingerprint, SignalRow};
 
 /// Fingerprints listed as the week's top.
 const TOP: usize = 10;

@@ -16,7 +16,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::response::Response;
 use parking_lot::Mutex;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::mpsc;
 
 use super::logs::stored_json;
@@ -61,7 +61,7 @@ impl TailFilter {
 
 struct Subscriber {
     filter: TailFilter,
-    events: mpsc::Sender<Value>,
+    events: mpsc::Sender<Arc<str>>,
     dropped: Arc<AtomicU64>,
 }
 
@@ -73,8 +73,8 @@ pub struct TailHub {
 
 /// One connection's side: events to send and the count of those lost.
 pub struct Subscription {
-    /// Matching events, in processing order.
-    pub events: mpsc::Receiver<Value>,
+    /// Matching events, in processing order, as the messages to send.
+    pub events: mpsc::Receiver<Arc<str>>,
     /// Events lost to a full buffer since the last notice.
     pub dropped: Arc<AtomicU64>,
 }
@@ -113,9 +113,18 @@ impl Tap for TailHub {
             let Some(list) = subscribers.get(stored.event.tenant.as_str()) else {
                 continue;
             };
+            // Rendered once per event, for however many connections want it.
+            let mut message: Option<Arc<str>> = None;
             for subscriber in list {
-                if subscriber.filter.matches(stored)
-                    && subscriber.events.try_send(stored_json(stored)).is_err()
+                if !subscriber.filter.matches(stored) {
+                    continue;
+                }
+                let text = message.get_or_insert_with(|| {
+                    json!({"type": "event", "event": stored_json(stored)})
+                        .to_string()
+                        .into()
+                });
+                if subscriber.events.try_send(text.clone()).is_err()
                     && !subscriber.events.is_closed()
                 {
                     subscriber.dropped.fetch_add(1, Ordering::Relaxed);
@@ -175,8 +184,7 @@ async fn stream(mut socket: WebSocket, mut subscription: Subscription) {
                         return;
                     }
                 }
-                let message = json!({"type": "event", "event": event});
-                if socket.send(Message::Text(message.to_string().into())).await.is_err() {
+                if socket.send(Message::Text(event.as_ref().into())).await.is_err() {
                     return;
                 }
             }
@@ -193,6 +201,7 @@ async fn stream(mut socket: WebSocket, mut subscription: Subscription) {
 mod tests {
     use super::*;
     use crate::runtime::Event;
+    use serde_json::Value;
 
     fn stored(tenant: &str, level: Level, message: &str) -> StoredEvent {
         StoredEvent {
@@ -234,7 +243,10 @@ mod tests {
             .collect();
         hub.processed(&batch.iter().collect::<Vec<_>>());
         let mut received = 0;
-        while let Ok(event) = mine.events.try_recv() {
+        while let Ok(message) = mine.events.try_recv() {
+            let message: Value = serde_json::from_str(&message).unwrap();
+            assert_eq!(message["type"], "event");
+            let event = &message["event"];
             assert_eq!(event["tenant"], "acme");
             assert_eq!(event["level"], "error");
             received += 1;

@@ -22,8 +22,9 @@ use clickhouse::{Client, Row};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    FingerprintCount, LevelCount, LogQuery, LogStore, Overview, OverviewBucket, OverviewQuery,
-    Page, ServiceBucket, ServiceCount, StoreError, StoredEvent, TimeCursor, page_size,
+    DAY_NS, FingerprintCount, LevelCount, LogQuery, LogStore, Overview, OverviewBucket,
+    OverviewQuery, Page, ServiceBucket, ServiceCount, StoreError, StoredEvent, TimeCursor,
+    event_time_ns, page_size,
 };
 use crate::event::json::{from_json, level_name, to_json, value_to_json};
 
@@ -196,7 +197,7 @@ impl ClickHouseLogStore {
             let row = LogRow {
                 tenant_id: event.tenant.clone(),
                 id: event.id.clone(),
-                time_ns: event_time(stored),
+                time_ns: event_time_ns(&stored.event),
                 received_ns: event.received_ns,
                 project: event.project.clone(),
                 service: event.service.clone().unwrap_or_default(),
@@ -252,16 +253,6 @@ impl ClickHouseLogStore {
 
 /// Days (UTC) per INSERT block; see [`LogStore::insert`].
 const DAYS_PER_INSERT: usize = 50;
-
-const DAY_NS: i64 = 86_400_000_000_000;
-
-/// The time an event is filed under: its own, or when it was received.
-fn event_time(stored: &StoredEvent) -> i64 {
-    stored
-        .event
-        .timestamp_ns
-        .unwrap_or(stored.event.received_ns)
-}
 
 /// Longest retention waits for ClickHouse to apply a deletion.
 const MUTATION_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
@@ -339,7 +330,7 @@ impl LogStore for ClickHouseLogStore {
         let mut by_day: BTreeMap<i64, Vec<&StoredEvent>> = BTreeMap::new();
         for stored in events {
             by_day
-                .entry(event_time(stored).div_euclid(DAY_NS))
+                .entry(event_time_ns(&stored.event).div_euclid(DAY_NS))
                 .or_default()
                 .push(stored);
         }
@@ -511,9 +502,7 @@ impl LogStore for ClickHouseLogStore {
             buckets: buckets
                 .into_iter()
                 .map(|b| OverviewBucket {
-                    start_ns: query
-                        .since_ns
-                        .saturating_add(b.bucket.saturating_mul(query.bucket_ns)),
+                    start_ns: query.bucket_start(b.bucket),
                     total: b.total,
                     errors: b.errors,
                 })
@@ -522,9 +511,7 @@ impl LogStore for ClickHouseLogStore {
                 .into_iter()
                 .map(|b| ServiceBucket {
                     service: b.name,
-                    start_ns: query
-                        .since_ns
-                        .saturating_add(b.bucket.saturating_mul(query.bucket_ns)),
+                    start_ns: query.bucket_start(b.bucket),
                     total: b.total,
                     errors: b.errors,
                 })

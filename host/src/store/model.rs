@@ -93,6 +93,16 @@ impl TimeCursor {
     }
 }
 
+/// Nanoseconds per day: retention periods, day partitions and daily
+/// signals all count in UTC days.
+pub const DAY_NS: i64 = 86_400_000_000_000;
+
+/// The time an event is filed under in every store: its own, or when it
+/// was received.
+pub fn event_time_ns(event: &Event) -> i64 {
+    event.timestamp_ns.unwrap_or(event.received_ns)
+}
+
 /// What the overview covers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OverviewQuery {
@@ -104,6 +114,14 @@ pub struct OverviewQuery {
     pub bucket_ns: i64,
     /// How many top fingerprints to return.
     pub top: usize,
+}
+
+impl OverviewQuery {
+    /// Start (ns) of the bucket numbered `bucket` from `since_ns`.
+    pub fn bucket_start(&self, bucket: i64) -> i64 {
+        self.since_ns
+            .saturating_add(bucket.saturating_mul(self.bucket_ns))
+    }
 }
 
 /// Volume and errors over time for one tenant.

@@ -10,10 +10,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{LogStore, StoreError, TenantStore};
+use super::{DAY_NS, LogStore, StoreError, TenantStore};
 use crate::pipeline::registry::{Registry, Snapshot, now_ns};
-
-const DAY_NS: i64 = 86_400_000_000_000;
 
 /// The cut-off each tenant with a retention period has at `now_ns`: its
 /// events with an earlier event time are due for deletion.

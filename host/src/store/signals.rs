@@ -10,11 +10,9 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use super::{DAY_NS, event_time_ns};
 use crate::event::json::{format_fingerprint, level_name};
 use crate::runtime::Event;
-
-/// Nanoseconds per day.
-pub const DAY_NS: i64 = 86_400_000_000_000;
 
 /// What a count is of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -79,10 +77,7 @@ pub struct SignalBatch {
 impl SignalBatch {
     /// Count one processed event.
     pub fn add(&mut self, event: &Event) {
-        let day = event
-            .timestamp_ns
-            .unwrap_or(event.received_ns)
-            .div_euclid(DAY_NS);
+        let day = event_time_ns(event).div_euclid(DAY_NS);
         let project = event.project.clone().unwrap_or_default();
         let mut count = |dimension: Dimension, item: String| {
             *self

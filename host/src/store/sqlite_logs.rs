@@ -15,7 +15,8 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use super::sql::{from_i64, store_error, to_i64};
 use super::{
     FingerprintCount, LevelCount, LogQuery, LogStore, Overview, OverviewBucket, OverviewQuery,
-    Page, ServiceBucket, ServiceCount, StoreError, StoredEvent, TimeCursor, page_size,
+    Page, ServiceBucket, ServiceCount, StoreError, StoredEvent, TimeCursor, event_time_ns,
+    page_size,
 };
 use crate::event::json::{from_json, level_name, to_json};
 
@@ -56,13 +57,6 @@ impl SqliteLogStore {
         })?;
         Ok(Self { pool })
     }
-}
-
-fn event_time(stored: &StoredEvent) -> i64 {
-    stored
-        .event
-        .timestamp_ns
-        .unwrap_or(stored.event.received_ns)
 }
 
 impl SqliteLogStore {
@@ -163,7 +157,7 @@ impl LogStore for SqliteLogStore {
                 let event = &stored.event;
                 row.push_bind(event.tenant.clone())
                     .push_bind(event.id.clone())
-                    .push_bind(event_time(stored))
+                    .push_bind(event_time_ns(&stored.event))
                     .push_bind(event.received_ns)
                     .push_bind(event.project.clone())
                     .push_bind(event.service.clone())
@@ -266,9 +260,7 @@ impl LogStore for SqliteLogStore {
         .map(|row| {
             let bucket: i64 = row.try_get("bucket").map_err(store_error)?;
             Ok(OverviewBucket {
-                start_ns: query
-                    .since_ns
-                    .saturating_add(bucket.saturating_mul(query.bucket_ns)),
+                start_ns: query.bucket_start(bucket),
                 total: count(row, "total")?,
                 errors: count(row, "errors")?,
             })
@@ -310,9 +302,7 @@ impl LogStore for SqliteLogStore {
                 let bucket: i64 = row.try_get("bucket").map_err(store_error)?;
                 Ok(ServiceBucket {
                     service: row.try_get("service").map_err(store_error)?,
-                    start_ns: query
-                        .since_ns
-                        .saturating_add(bucket.saturating_mul(query.bucket_ns)),
+                    start_ns: query.bucket_start(bucket),
                     total: count(row, "total")?,
                     errors: count(row, "errors")?,
                 })
