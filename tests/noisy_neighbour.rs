@@ -21,8 +21,8 @@ use parking_lot::Mutex;
 use sluice::queue::worker_for;
 use sluice::runner::sinks::Tap;
 use sluice::store::{DeadLetterQuery, StoredEvent};
-use sluice_tests::root;
 use sluice_tests::server::TestServer;
+use sluice_tests::{percentile, root};
 
 /// Per-tenant rate (events/s) and burst; B sends half of it, A ten times it.
 const RATE: u32 = 200;
@@ -164,11 +164,6 @@ fn latencies_ms(clock: &Clock, sent: &[(String, Instant)]) -> Vec<f64> {
         .collect();
     ms.sort_by(f64::total_cmp);
     ms
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    let rank = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
 }
 
 async fn wait_processed(clock: &Clock, ids: &[(String, Instant)]) {

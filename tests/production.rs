@@ -143,17 +143,6 @@ async fn two_processes_in_one_group_store_every_event_once() {
     second.server.shutdown().await.expect("clean shutdown");
 }
 
-/// Counts processed events, to time the consumer side.
-#[derive(Default)]
-struct Counter(std::sync::atomic::AtomicUsize);
-
-impl sluice::runner::sinks::Tap for Counter {
-    fn processed(&self, events: &[&sluice::store::StoredEvent]) {
-        self.0
-            .fetch_add(events.len(), std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
 /// Throughput of the production path: 100,000 reference-shaped events
 /// posted 1,000 per request, 4 requests in flight, through Kafka and the
 /// default chain into ClickHouse and PostgreSQL. Prints figures; asserts
@@ -163,10 +152,9 @@ impl sluice::runner::sinks::Tap for Counter {
 #[ignore = "a benchmark: prints events/s, run on demand"]
 async fn production_path_throughput() {
     use std::sync::Arc;
-    use std::sync::atomic::Ordering;
     let (_, key) = tenant_key("bench").await;
     let run = unique_tenant("bench-run");
-    let counter = Arc::new(Counter::default());
+    let counter = Arc::new(sluice_tests::ProcessedCounter::default());
     let sluice = Arc::new(
         TestServer::start_config(
             |data| production_config(data, &run),
@@ -200,8 +188,7 @@ async fn production_path_throughput() {
         }
     }
     let ingested = started.elapsed();
-    while counter.0.load(Ordering::Relaxed) < TOTAL && started.elapsed() < Duration::from_secs(600)
-    {
+    while counter.get() < TOTAL as u64 && started.elapsed() < Duration::from_secs(600) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let processed = started.elapsed();
@@ -214,7 +201,7 @@ async fn production_path_throughput() {
         pct(0.99),
         TOTAL as f64 / processed.as_secs_f64()
     );
-    assert!(counter.0.load(Ordering::Relaxed) >= TOTAL, "events lost");
+    assert!(counter.get() >= TOTAL as u64, "events lost");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

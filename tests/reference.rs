@@ -19,20 +19,10 @@ use std::time::{Duration, Instant};
 
 use sluice::config::{LogStoreConfig, QueueConfig};
 use sluice::runner::sinks::Tap;
-use sluice::store::StoredEvent;
-use sluice_tests::reference_bodies;
 use sluice_tests::server::TestServer;
+use sluice_tests::{ProcessedCounter, percentile, reference_bodies};
 
 const PER_REQUEST: usize = 1_000;
-
-#[derive(Default)]
-struct Counter(AtomicU64);
-
-impl Tap for Counter {
-    fn processed(&self, events: &[&StoredEvent]) {
-        self.0.fetch_add(events.len() as u64, Ordering::Relaxed);
-    }
-}
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -41,15 +31,11 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
-
 async fn run(label: &str, store: LogStoreConfig) {
     let events = env_usize("SLUICE_BENCH_EVENTS", 300_000) / PER_REQUEST * PER_REQUEST;
     let connections = env_usize("SLUICE_BENCH_CONNECTIONS", 4).max(1);
     let bodies = Arc::new(reference_bodies(100_000, PER_REQUEST));
-    let counter = Arc::new(Counter::default());
+    let counter = Arc::new(ProcessedCounter::default());
     let sluice = Arc::new(
         TestServer::start_with(
             |c| {
@@ -105,7 +91,7 @@ async fn run(label: &str, store: LogStoreConfig) {
         latencies.extend(sender.await.expect("sender"));
     }
     let accepted_in = started.elapsed();
-    while counter.0.load(Ordering::Relaxed) < events as u64 {
+    while counter.get() < events as u64 {
         assert!(
             started.elapsed() < Duration::from_secs(600),
             "events not processed"

@@ -19,29 +19,16 @@
 //! default rate) in a temporary directory.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sluice::runner::sinks::Tap;
-use sluice::store::StoredEvent;
 use sluice_tests::server::TestServer;
-use sluice_tests::{reference_bodies, rss_bytes};
+use sluice_tests::{ProcessedCounter, reference_bodies, rss_bytes};
 
 const EVENTS_PER_REQUEST: usize = 1_000;
 /// Distinct events generated once and sent over and over (each gets a new
 /// id at ingest).
 const GENERATED: usize = 100_000;
-
-/// Counts processed events without keeping them, so the test's own
-/// bookkeeping does not grow with the run.
-#[derive(Default)]
-struct Counter(AtomicU64);
-
-impl Tap for Counter {
-    fn processed(&self, events: &[&StoredEvent]) {
-        self.0.fetch_add(events.len() as u64, Ordering::Relaxed);
-    }
-}
 
 struct Sample {
     at: Duration,
@@ -74,11 +61,11 @@ fn dir_bytes(path: &std::path::Path) -> u64 {
         .unwrap_or(0)
 }
 
-fn sample(started: Instant, accepted: u64, counter: &Counter) -> Sample {
+fn sample(started: Instant, accepted: u64, counter: &ProcessedCounter) -> Sample {
     let s = Sample {
         at: started.elapsed(),
         accepted,
-        processed: counter.0.load(Ordering::Relaxed),
+        processed: counter.get(),
         rss_mib: rss_bytes() as f64 / (1 << 20) as f64,
         fds: open_fds(),
     };
@@ -102,7 +89,7 @@ async fn reference_workload_for_an_hour_loses_nothing_and_leaks_no_descriptors()
     let warm_up = (duration / 6).min(Duration::from_secs(300));
     let bodies = reference_bodies(GENERATED, EVENTS_PER_REQUEST);
 
-    let counter = Arc::new(Counter::default());
+    let counter = Arc::new(ProcessedCounter::default());
     let sluice = TestServer::start_with(|_| {}, vec![counter.clone() as Arc<dyn Tap>]).await;
     let started = Instant::now();
     let mut samples = vec![sample(started, 0, &counter)];
@@ -166,12 +153,11 @@ async fn reference_workload_for_an_hour_loses_nothing_and_leaks_no_descriptors()
     // Drain: everything accepted comes out of the chain.
     let sent = started.elapsed();
     let drain = Instant::now();
-    while counter.0.load(Ordering::Relaxed) < accepted && drain.elapsed() < Duration::from_secs(300)
-    {
+    while counter.get() < accepted && drain.elapsed() < Duration::from_secs(300) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let end = sample(started, accepted, &counter);
-    let processed = counter.0.load(Ordering::Relaxed);
+    let processed = counter.get();
     assert_eq!(processed, accepted, "every accepted event processed, once");
     let dead = sluice.server.state.dead_letters.count("dev").await.unwrap();
     assert_eq!(dead, 0, "the reference workload has no bad events");

@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 use parking_lot::Mutex;
 use sluice::runner::sinks::Tap;
 use sluice::store::StoredEvent;
-use sluice_tests::rss_bytes;
 use sluice_tests::server::TestServer;
+use sluice_tests::{percentile, rss_bytes};
 
 /// When each event id was processed.
 #[derive(Default)]
@@ -30,10 +30,6 @@ impl Tap for Seen {
             seen.insert(stored.event.id.clone(), now);
         }
     }
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 async fn latency(sluice: &TestServer, seen: &Seen, key: &str, message: &str) -> f64 {

@@ -109,3 +109,28 @@ pub fn reference_bodies(events: usize, per_request: usize) -> Vec<String> {
         .map(|chunk| chunk.join("\n") + "\n")
         .collect()
 }
+
+/// Counts processed events without keeping them, so a long or fast run's
+/// own bookkeeping stays flat (throughput, soak).
+#[derive(Debug, Default)]
+pub struct ProcessedCounter(std::sync::atomic::AtomicU64);
+
+impl ProcessedCounter {
+    /// Events processed so far.
+    pub fn get(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl sluice::runner::sinks::Tap for ProcessedCounter {
+    fn processed(&self, events: &[&sluice::store::StoredEvent]) {
+        self.0
+            .fetch_add(events.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// The `p` quantile (0 to 1) of sorted values, by nearest rank.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let rank = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
