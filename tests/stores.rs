@@ -158,7 +158,6 @@ async fn clickhouse_logs() {
 /// attributes become filterable in SQL.
 #[tokio::test]
 async fn clickhouse_upgrades_an_older_table_and_keeps_attributes_as_columns() {
-    use sluice::runtime::{Attribute, Event, Value};
     use sluice::store::{LogStore, StoredEvent};
 
     let url = service("SLUICE_TEST_CLICKHOUSE_URL");
@@ -198,29 +197,15 @@ async fn clickhouse_upgrades_an_older_table_and_keeps_attributes_as_columns() {
     sluice::store::clickhouse_logs::ClickHouseLogStore::open(&url, &database)
         .await
         .expect("a second open finds nothing to do");
-    let event = Event {
-        id: "e1".into(),
-        tenant: "acme".into(),
-        project: None,
-        received_ns: 1_700_000_000_000_000_000,
-        timestamp_ns: None,
-        service: Some("api".into()),
-        level: None,
-        message: "payment failed".into(),
-        attributes: vec![
-            Attribute {
-                key: "http.status".into(),
-                value: Value::Integer(500),
-            },
-            Attribute {
-                key: "user".into(),
-                value: Value::Text("[EMAIL]".into()),
-            },
-        ],
-        raw: None,
-        fingerprint: None,
-        template: None,
-    };
+    let event = stores::test_event(
+        "acme",
+        "e1",
+        1_700_000_000_000_000_000,
+        "api",
+        sluice::runtime::Level::Error,
+        "payment failed",
+        1,
+    );
     logs.insert(&[StoredEvent {
         event,
         pipeline: "default".into(),

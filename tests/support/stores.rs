@@ -379,7 +379,9 @@ pub async fn incidents(store: Arc<dyn IncidentStore>) {
     ));
 }
 
-fn test_event(
+/// An event with two attributes (`http.status` 500, `user` `[EMAIL]`),
+/// project `p1` and the template `payment <*> failed`.
+pub fn test_event(
     tenant: &str,
     id: &str,
     time_ns: i64,
