@@ -6,8 +6,13 @@
 //! - `run [ARGS]`: build the plugins and the host, then `sluice run ARGS`
 //!   (the embedded default: no servers needed).
 //! - `test [ARGS]`: install and start what the tests need, build the
-//!   plugins, run the whole test suite (`cargo test --workspace ARGS`).
+//!   plugins, run the whole test suite (`cargo test --workspace ARGS`), then
+//!   every fuzz target for a bounded time.
+//! - `fuzz [--seconds N] [TARGET…]`: the fuzz targets in `fuzz/`, each for a
+//!   bounded time (see [`fuzz`]); `test` runs them after the suite.
 //! - `services up|down|status`: the test servers alone.
+
+mod fuzz;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -21,8 +26,9 @@ fn main() -> ExitCode {
         Some("run") => run(&args[1..]),
         Some("test") => test(&args[1..]),
         Some("services") => services(&args[1..]),
+        Some("fuzz") => fuzz::fuzz(&args[1..]),
         _ => Err(
-            "usage: cargo xtask plugins | run [ARGS] | test [ARGS] | services up|down|status"
+            "usage: cargo xtask plugins | run [ARGS] | test [ARGS] | fuzz [--seconds N] [TARGET…] | services up|down|status"
                 .into(),
         ),
     };
@@ -158,12 +164,15 @@ fn test(args: &[String]) -> Result<()> {
     services(&["up".to_owned()])?;
     let env = services_env();
     build_plugins()?;
-    status(
+    let tests = status(
         cargo()
             .args(["test", "--workspace", "--no-fail-fast"])
             .args(args)
             .envs(env),
-    )
+    );
+    // The fuzz targets run whatever the tests said, so one run reports both.
+    let fuzzing = fuzz::fuzz(&[]);
+    tests.and(fuzzing)
 }
 
 /// The variables `scripts/services.sh up` wrote for the tests.

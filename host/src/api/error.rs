@@ -12,6 +12,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use sluice_formats::InputError;
+
 use crate::store::StoreError;
 
 /// An API error.
@@ -110,6 +112,19 @@ impl IntoResponse for ApiError {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
+    }
+}
+
+impl From<InputError> for ApiError {
+    fn from(error: InputError) -> Self {
+        Self {
+            status: error.status,
+            code: error.code,
+            message: error.message,
+            line: error.line,
+            field: error.field,
+            retry_after: None,
+        }
     }
 }
 

@@ -227,7 +227,7 @@ pub fn parse_bulk(
             outcome,
         });
         if items.len() > limits.max_events {
-            return Err(decode::too_many(limits.max_events));
+            return Err(decode::too_many(limits.max_events).into());
         }
     }
     if items.is_empty() {

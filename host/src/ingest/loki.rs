@@ -124,7 +124,7 @@ pub fn unsnappy(body: &[u8], limit: usize) -> Result<Vec<u8>, ApiError> {
     };
     let length = snap::raw::decompress_len(body).map_err(invalid)?;
     if length > limit {
-        return Err(decode::too_large(limit));
+        return Err(decode::too_large(limit).into());
     }
     snap::raw::Decoder::new()
         .decompress_vec(body)
@@ -348,7 +348,7 @@ pub fn parse_labels(text: &str) -> Result<Vec<(String, String)>, String> {
 pub fn payloads(streams: &[Stream], limits: &DecodeLimits) -> Result<Vec<String>, ApiError> {
     let total: usize = streams.iter().map(|s| s.entries.len()).sum();
     if total > limits.max_events {
-        return Err(decode::too_many(limits.max_events));
+        return Err(decode::too_many(limits.max_events).into());
     }
     let mut out = Vec::with_capacity(total);
     for (i, stream) in streams.iter().enumerate() {

@@ -16,7 +16,7 @@
 //! drop the refused part rather than resend it: OTLP's `partial_success`
 //! (a record too long) and Elasticsearch's per-item status (a bad document).
 
-pub mod decode;
+pub use sluice_formats::body as decode;
 pub mod elastic;
 pub mod loki;
 pub mod otlp;

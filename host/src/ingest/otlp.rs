@@ -175,7 +175,7 @@ pub fn payloads(
         .map(|s| s.log_records.len())
         .sum();
     if total > limits.max_events {
-        return Err(decode::too_many(limits.max_events));
+        return Err(decode::too_many(limits.max_events).into());
     }
     let mut decoded = Decoded::default();
     for resource_logs in &request.resource_logs {

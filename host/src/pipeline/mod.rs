@@ -15,7 +15,8 @@ pub mod check;
 pub mod load;
 pub mod registry;
 pub mod reload;
-pub mod spec;
+
+pub use sluice_formats::pipeline as spec;
 
 pub use load::{PluginDirs, PreparedStep};
 pub use registry::{Pipeline, Registry, Snapshot};

@@ -3,31 +3,18 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
 use wasmtime::ResourceLimiter;
 
-/// Default linear-memory cap per instance. Bounds what a leaking or hostile
-/// plugin can take from the host: RSS grows by at most this per instance.
-pub const PLUGIN_MEMORY_CAP: usize = 64 << 20;
-
-/// Default time budget for one `process` call. Bounds how long a looping
-/// plugin can hold a worker before it is interrupted.
-pub const PLUGIN_DEADLINE: Duration = Duration::from_millis(100);
+pub use sluice_formats::limits::{
+    BREAKER_COOLDOWN, BREAKER_FAULTS_PER_MINUTE, PLUGIN_DEADLINE, PLUGIN_MEMORY_CAP,
+    QuarantinePolicy, StepLimits,
+};
 
 /// Granularity of epoch interruption. A deadline is enforced to within about
 /// one tick; shorter ticks cost more wake-ups of the ticker thread.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
-/// Largest event a plugin may hand back. Bounds a plugin that inflates
-/// events (by bug or on purpose) before they reach queues and stores.
-pub const MAX_EVENT_BYTES: usize = 1 << 20;
-
-/// Most attributes an event may carry out of a plugin. Bounds column and
-/// index blow-up in the stores.
-pub const MAX_EVENT_ATTRIBUTES: usize = 512;
-
-/// Most alerts one call may emit. Bounds alert storms from a broken rule.
-pub const MAX_ALERTS_PER_CALL: usize = 1_000;
+pub use sluice_batch_codec::limits::{MAX_ALERTS_PER_CALL, MAX_EVENT_ATTRIBUTES, MAX_EVENT_BYTES};
 
 /// Most log lines one call may write through the `log` import; the rest are
 /// counted and reported as suppressed. Bounds log flooding by one tenant.
@@ -53,51 +40,6 @@ pub const MAX_TABLE_ELEMENTS: usize = 100_000;
 /// looping event in 1,024 takes about four (a full deadline at the top and
 /// for the event itself, tenths between), so five keeps that working.
 pub const RECOVERY_DEADLINES: u32 = 5;
-
-/// Default number of faults per minute after which a step is quarantined
-/// for one tenant.
-pub const BREAKER_FAULTS_PER_MINUTE: u32 = 5;
-
-/// Default time a quarantined step stays quarantined before it is tried again.
-pub const BREAKER_COOLDOWN: Duration = Duration::from_secs(60);
-
-/// What happens to events while their step is quarantined for a tenant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum QuarantinePolicy {
-    /// Events go on to the next step as if this step were not there.
-    Skip,
-    /// Events become dead letters, to be replayed once the plugin is fixed.
-    #[default]
-    DeadLetter,
-}
-
-/// Limits for one pipeline step, from its TOML table, with safe defaults.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StepLimits {
-    /// Linear-memory cap per instance, in bytes.
-    pub memory_bytes: usize,
-    /// Time budget for one batch.
-    pub deadline: Duration,
-    /// Faults per minute that quarantine the step for a tenant.
-    pub faults_per_minute: u32,
-    /// How long a quarantine lasts.
-    pub cooldown: Duration,
-    /// What happens to events during a quarantine.
-    pub quarantine: QuarantinePolicy,
-}
-
-impl Default for StepLimits {
-    fn default() -> Self {
-        Self {
-            memory_bytes: PLUGIN_MEMORY_CAP,
-            deadline: PLUGIN_DEADLINE,
-            faults_per_minute: BREAKER_FAULTS_PER_MINUTE,
-            cooldown: BREAKER_COOLDOWN,
-            quarantine: QuarantinePolicy::default(),
-        }
-    }
-}
 
 /// Enforces an instance's memory cap and remembers a refused growth, so a
 /// trap that follows can be reported as "memory limit" rather than a bare

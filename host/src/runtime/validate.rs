@@ -1,79 +1,19 @@
 //! The host's checks on what a plugin hands back. A plugin is untrusted code:
 //! it may not change an event's identity or tenant, inflate it past the
 //! limits, or answer with the wrong number of outcomes.
+//!
+//! The checks are written once, in `sluice-batch-codec` next to the packed
+//! encoding they guard (so the fuzz targets in `fuzz/` exercise the same
+//! code), and expanded for the host's types in [`super::pack`].
 
-use super::bindings::{Alert, Attribute, BatchResult, Event, Value};
-use super::limits::{MAX_ALERTS_PER_CALL, MAX_EVENT_ATTRIBUTES, MAX_EVENT_BYTES};
-
-/// Check the shape of a whole batch result: one outcome per input.
-pub fn check_batch(result: &BatchResult, inputs: usize) -> Result<(), String> {
-    if result.outcomes.len() != inputs {
-        return Err(format!(
-            "{} outcomes for {inputs} events",
-            result.outcomes.len()
-        ));
-    }
-    Ok(())
-}
-
-/// Check one changed event against the event it replaces.
-pub fn check_event(original: &Event, changed: &Event) -> Result<(), String> {
-    if changed.id != original.id {
-        return Err(format!(
-            "changed the event id from {:?} to {:?}",
-            original.id, changed.id
-        ));
-    }
-    if changed.tenant != original.tenant {
-        return Err("changed the event's tenant".to_owned());
-    }
-    if changed.attributes.len() > MAX_EVENT_ATTRIBUTES {
-        return Err(format!(
-            "{} attributes, more than the limit of {MAX_EVENT_ATTRIBUTES}",
-            changed.attributes.len()
-        ));
-    }
-    let size = event_size(changed);
-    if size > MAX_EVENT_BYTES {
-        return Err(format!(
-            "event of {size} bytes, more than the limit of {MAX_EVENT_BYTES}"
-        ));
-    }
-    Ok(())
-}
-
-/// Keep at most [`MAX_ALERTS_PER_CALL`] alerts; returns how many were cut.
-pub fn cap_alerts(alerts: &mut Vec<Alert>) -> usize {
-    let excess = alerts.len().saturating_sub(MAX_ALERTS_PER_CALL);
-    alerts.truncate(MAX_ALERTS_PER_CALL);
-    excess
-}
-
-/// Approximate encoded size of an event: the sum of its text.
-pub fn event_size(event: &Event) -> usize {
-    let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
-    event.id.len()
-        + event.tenant.len()
-        + opt(&event.project)
-        + opt(&event.service)
-        + event.message.len()
-        + opt(&event.raw)
-        + opt(&event.template)
-        + event.attributes.iter().map(attribute_size).sum::<usize>()
-        + 64
-}
-
-fn attribute_size(attribute: &Attribute) -> usize {
-    attribute.key.len()
-        + match &attribute.value {
-            Value::Text(s) | Value::Json(s) => s.len(),
-            _ => 8,
-        }
-}
+pub use super::pack::{check_batch, check_event, event_size};
+pub use sluice_batch_codec::cap_alerts;
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runtime::bindings::Event;
+    use crate::runtime::limits::MAX_EVENT_BYTES;
 
     fn event(id: &str, message: &str) -> Event {
         Event {

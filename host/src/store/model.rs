@@ -274,23 +274,7 @@ pub struct IncidentChange {
     pub incident: Incident,
 }
 
-/// Kinds of incident change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum IncidentChangeKind {
-    /// A new incident.
-    Created,
-    /// A resolved incident fired again.
-    Reopened,
-    /// An alert was folded into an open incident.
-    Updated,
-    /// Acknowledged.
-    Acknowledged,
-    /// Assigned (or unassigned).
-    Assigned,
-    /// Resolved.
-    Resolved,
-}
+pub use sluice_formats::IncidentChangeKind;
 
 /// Filters for listing incidents.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -22,6 +22,30 @@ pub mod tag {
     pub const FAIL: u8 = 3;
 }
 
+/// What a plugin may hand back across the boundary: the host refuses (and
+/// dead-letters) anything beyond these, whatever the plugin's language or
+/// SDK version. Plugin authors can check against them before the host does.
+pub mod limits {
+    /// Largest event a plugin may hand back. Bounds a plugin that inflates
+    /// events (by bug or on purpose) before they reach queues and stores.
+    pub const MAX_EVENT_BYTES: usize = 1 << 20;
+
+    /// Most attributes an event may carry out of a plugin. Bounds column and
+    /// index blow-up in the stores.
+    pub const MAX_EVENT_ATTRIBUTES: usize = 512;
+
+    /// Most alerts one call may emit. Bounds alert storms from a broken rule.
+    pub const MAX_ALERTS_PER_CALL: usize = 1_000;
+}
+
+/// Keep at most [`limits::MAX_ALERTS_PER_CALL`] alerts; returns how many
+/// were cut.
+pub fn cap_alerts<T>(alerts: &mut Vec<T>) -> usize {
+    let excess = alerts.len().saturating_sub(limits::MAX_ALERTS_PER_CALL);
+    alerts.truncate(limits::MAX_ALERTS_PER_CALL);
+    excess
+}
+
 /// Appends strings to one text buffer and fixed-size fields to one byte
 /// buffer.
 #[derive(Debug, Default)]
@@ -370,6 +394,60 @@ macro_rules! batch_codec {
                 alerts: packed.alerts,
                 merges: packed.merges,
             })
+        }
+        /// Check the shape of a whole batch result: one outcome per input.
+        #[allow(dead_code)]
+        pub fn check_batch(result: &BatchResult, inputs: usize) -> Result<(), String> {
+            if result.outcomes.len() != inputs {
+                return Err(format!(
+                    "{} outcomes for {inputs} events",
+                    result.outcomes.len()
+                ));
+            }
+            Ok(())
+        }
+
+        /// Check one changed event against the event it replaces: a plugin
+        /// may not change an event's identity or tenant, or inflate it past
+        /// the limits.
+        #[allow(dead_code)]
+        pub fn check_event(original: &Event, changed: &Event) -> Result<(), String> {
+            use $crate::limits::{MAX_EVENT_ATTRIBUTES, MAX_EVENT_BYTES};
+            if changed.id != original.id {
+                return Err(format!(
+                    "changed the event id from {:?} to {:?}",
+                    original.id, changed.id
+                ));
+            }
+            if changed.tenant != original.tenant {
+                return Err("changed the event's tenant".to_owned());
+            }
+            if changed.attributes.len() > MAX_EVENT_ATTRIBUTES {
+                return Err(format!(
+                    "{} attributes, more than the limit of {MAX_EVENT_ATTRIBUTES}",
+                    changed.attributes.len()
+                ));
+            }
+            let size = event_size(changed);
+            if size > MAX_EVENT_BYTES {
+                return Err(format!(
+                    "event of {size} bytes, more than the limit of {MAX_EVENT_BYTES}"
+                ));
+            }
+            Ok(())
+        }
+
+        /// Approximate encoded size of an event: its text (tenant
+        /// included), eight bytes per non-text attribute value, and a fixed
+        /// overhead.
+        #[allow(dead_code)]
+        pub fn event_size(event: &Event) -> usize {
+            let scalars = event
+                .attributes
+                .iter()
+                .filter(|a| !matches!(a.value, Value::Text(_) | Value::Json(_)))
+                .count();
+            event.tenant.len() + text_size(event) + scalars * 8 + 64
         }
     };
 }

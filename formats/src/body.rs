@@ -17,11 +17,12 @@
 use std::borrow::Cow;
 use std::io::Read;
 
-use axum::http::StatusCode;
+use http::StatusCode;
 use serde::Deserialize;
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::api::ApiError;
+use crate::error::InputError;
 
 /// Limits applied while decoding.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -48,7 +49,7 @@ pub fn decode(
     content_encoding: Option<&str>,
     body: &[u8],
     limits: &DecodeLimits,
-) -> Result<Vec<String>, ApiError> {
+) -> Result<Vec<String>, InputError> {
     let layout = layout(content_type, body)?;
     let body = inflate(content_encoding, body, limits)?;
     let body = &body[..];
@@ -58,7 +59,7 @@ pub fn decode(
             .filter(|b| **b == b'\n')
             .count()
             + 1;
-        ApiError::bad_request("invalid_utf8", "the body is not valid UTF-8").at_line(line)
+        InputError::bad_request("invalid_utf8", "the body is not valid UTF-8").at_line(line)
     })?;
     let payloads = match layout {
         Layout::Text => lines(text, limits)?
@@ -69,7 +70,7 @@ pub fn decode(
         Layout::Json => json(text, limits)?,
     };
     if payloads.is_empty() {
-        return Err(ApiError::bad_request(
+        return Err(InputError::bad_request(
             "empty",
             "the request carries no events",
         ));
@@ -83,7 +84,7 @@ pub fn inflate<'a>(
     content_encoding: Option<&str>,
     body: &'a [u8],
     limits: &DecodeLimits,
-) -> Result<Cow<'a, [u8]>, ApiError> {
+) -> Result<Cow<'a, [u8]>, InputError> {
     let body = match content_encoding
         .map(|e| e.trim().to_ascii_lowercase())
         .as_deref()
@@ -91,7 +92,7 @@ pub fn inflate<'a>(
         None | Some("") | Some("identity") => Cow::Borrowed(body),
         Some("gzip") | Some("x-gzip") => Cow::Owned(gunzip(body, limits.max_body_bytes)?),
         Some(other) => {
-            return Err(ApiError::new(
+            return Err(InputError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_encoding",
                 format!("Content-Encoding `{other}` is not supported; use gzip or none"),
@@ -104,9 +105,9 @@ pub fn inflate<'a>(
     Ok(body)
 }
 
-fn layout(content_type: Option<&str>, body: &[u8]) -> Result<Layout, ApiError> {
+fn layout(content_type: Option<&str>, body: &[u8]) -> Result<Layout, InputError> {
     let Some(content_type) = content_type else {
-        return Err(ApiError::new(
+        return Err(InputError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "missing_content_type",
             "set Content-Type: application/json, application/x-ndjson or text/plain",
@@ -127,7 +128,7 @@ fn layout(content_type: Option<&str>, body: &[u8]) -> Result<Layout, ApiError> {
         "text/plain" => Ok(Layout::Text),
         _ => {
             let _ = body;
-            Err(ApiError::new(
+            Err(InputError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_content_type",
                 format!(
@@ -139,8 +140,8 @@ fn layout(content_type: Option<&str>, body: &[u8]) -> Result<Layout, ApiError> {
 }
 
 /// 413 for a body over `limit` bytes.
-pub fn too_large(limit: usize) -> ApiError {
-    ApiError::new(
+pub fn too_large(limit: usize) -> InputError {
+    InputError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "body_too_large",
         format!("the body exceeds {limit} bytes (after decompression)"),
@@ -149,11 +150,11 @@ pub fn too_large(limit: usize) -> ApiError {
 
 /// Inflate, refusing to produce more than `limit` bytes (a gzip bomb stops
 /// at the limit instead of filling memory).
-fn gunzip(body: &[u8], limit: usize) -> Result<Vec<u8>, ApiError> {
+fn gunzip(body: &[u8], limit: usize) -> Result<Vec<u8>, InputError> {
     let mut out = Vec::with_capacity(body.len().saturating_mul(4).min(limit));
     let mut decoder = flate2::read::MultiGzDecoder::new(body).take(limit as u64 + 1);
     decoder.read_to_end(&mut out).map_err(|e| {
-        ApiError::bad_request("invalid_gzip", format!("the body is not valid gzip: {e}"))
+        InputError::bad_request("invalid_gzip", format!("the body is not valid gzip: {e}"))
     })?;
     if out.len() > limit {
         return Err(too_large(limit));
@@ -162,7 +163,7 @@ fn gunzip(body: &[u8], limit: usize) -> Result<Vec<u8>, ApiError> {
 }
 
 /// Non-empty lines with their 1-based numbers, each within the line limit.
-fn lines<'a>(text: &'a str, limits: &DecodeLimits) -> Result<Vec<(usize, &'a str)>, ApiError> {
+fn lines<'a>(text: &'a str, limits: &DecodeLimits) -> Result<Vec<(usize, &'a str)>, InputError> {
     let mut out = Vec::new();
     for (index, line) in text.split('\n').enumerate() {
         let line = line.strip_suffix('\r').unwrap_or(line);
@@ -170,7 +171,7 @@ fn lines<'a>(text: &'a str, limits: &DecodeLimits) -> Result<Vec<(usize, &'a str
             continue;
         }
         if line.len() > limits.max_line_bytes {
-            return Err(ApiError::new(
+            return Err(InputError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "event_too_large",
                 format!("the event is longer than {} bytes", limits.max_line_bytes),
@@ -186,15 +187,15 @@ fn lines<'a>(text: &'a str, limits: &DecodeLimits) -> Result<Vec<(usize, &'a str
 }
 
 /// 413 for a request over `limit` events.
-pub fn too_many(limit: usize) -> ApiError {
-    ApiError::new(
+pub fn too_many(limit: usize) -> InputError {
+    InputError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "too_many_events",
         format!("the request carries more than {limit} events; split it"),
     )
 }
 
-fn ndjson(text: &str, limits: &DecodeLimits) -> Result<Vec<String>, ApiError> {
+fn ndjson(text: &str, limits: &DecodeLimits) -> Result<Vec<String>, InputError> {
     let lines = lines(text, limits)?;
     let mut out = Vec::with_capacity(lines.len());
     for (number, line) in lines {
@@ -206,7 +207,7 @@ fn ndjson(text: &str, limits: &DecodeLimits) -> Result<Vec<String>, ApiError> {
 }
 
 /// One object, an array of objects, or objects one per line.
-fn json(text: &str, limits: &DecodeLimits) -> Result<Vec<String>, ApiError> {
+fn json(text: &str, limits: &DecodeLimits) -> Result<Vec<String>, InputError> {
     let trimmed = text.trim_start();
     if trimmed.starts_with('[') {
         let elements: Vec<&RawValue> = serde_json::from_str(text).map_err(|e| json_error(&e))?;
@@ -217,7 +218,7 @@ fn json(text: &str, limits: &DecodeLimits) -> Result<Vec<String>, ApiError> {
         for (index, element) in elements.into_iter().enumerate() {
             let raw = element.get();
             if raw.len() > limits.max_line_bytes {
-                return Err(ApiError::new(
+                return Err(InputError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "event_too_large",
                     format!("the event is longer than {} bytes", limits.max_line_bytes),
@@ -233,7 +234,7 @@ fn json(text: &str, limits: &DecodeLimits) -> Result<Vec<String>, ApiError> {
     if let Ok(single) = serde_json::from_str::<&RawValue>(text) {
         let raw = single.get();
         if raw.len() > limits.max_line_bytes {
-            return Err(ApiError::new(
+            return Err(InputError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "event_too_large",
                 format!("the event is longer than {} bytes", limits.max_line_bytes),
@@ -247,93 +248,196 @@ fn json(text: &str, limits: &DecodeLimits) -> Result<Vec<String>, ApiError> {
     ndjson(text, limits)
 }
 
-fn json_error(error: &serde_json::Error) -> ApiError {
-    ApiError::bad_request(
+fn json_error(error: &serde_json::Error) -> InputError {
+    InputError::bad_request(
         "invalid_json",
         format!("invalid JSON at column {}: {error}", error.column()),
     )
     .at_line(error.line())
 }
 
-/// The fields Sluice reads, borrowed raw; everything else is skipped.
-#[derive(Deserialize)]
-struct Known<'a> {
-    #[serde(borrow, default)]
-    message: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    level: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    timestamp: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    service: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    project_id: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    metadata: Option<&'a RawValue>,
-}
-
-/// Check one JSON event: an object whose known fields have usable types.
-fn check_event(raw: &str) -> Result<(), ApiError> {
+/// Check one JSON event in a single pass without building it: an object,
+/// every number within what a JSON reader can hold (serde_json, and the
+/// normalize plugin, refuse `1e400`; accepting it here would turn a
+/// client's mistake into a dead letter), and the fields Sluice reads of a
+/// usable type.
+fn check_event(raw: &str) -> Result<(), InputError> {
     if !raw.trim_start().starts_with('{') {
-        let what = if serde_json::from_str::<&RawValue>(raw).is_ok() {
+        let what = if serde_json::from_str::<serde::de::IgnoredAny>(raw).is_ok() {
             "expected a JSON object"
         } else {
             "invalid JSON"
         };
-        return Err(ApiError::bad_request("invalid_event", what));
+        return Err(InputError::bad_request("invalid_event", what));
     }
-    let known: Known = serde_json::from_str(raw).map_err(|e| {
-        ApiError::bad_request(
+    let CheckedEvent(wrong) = serde_json::from_str(raw).map_err(|e| {
+        InputError::bad_request(
             "invalid_json",
             format!("invalid JSON at column {}: {e}", e.column()),
         )
     })?;
-    let kind = |value: Option<&RawValue>| {
-        value.map(|v| v.get().as_bytes().first().copied().unwrap_or(b' '))
-    };
-    // `message` may be anything: normalize turns non-text into text.
-    let _ = known.message;
-    type Check<'a> = (&'a str, Option<u8>, fn(u8) -> bool, &'a str);
-    let checks: [Check; 5] = [
-        (
-            "level",
-            kind(known.level),
-            |b| b == b'"' || b == b'-' || b.is_ascii_digit() || b == b'n',
-            "expected a string or a number",
-        ),
-        (
-            "timestamp",
-            kind(known.timestamp),
-            |b| b == b'"' || b == b'-' || b.is_ascii_digit() || b == b'n',
-            "expected an RFC 3339 string or a number of (milli/micro/nano)seconds",
-        ),
-        (
-            "service",
-            kind(known.service),
-            |b| b == b'"' || b == b'n',
-            "expected a string",
-        ),
-        (
-            "project_id",
-            kind(known.project_id),
-            |b| b == b'"' || b == b'-' || b.is_ascii_digit() || b == b'n',
-            "expected a string or a number",
-        ),
-        (
-            "metadata",
-            kind(known.metadata),
-            |b| b == b'{' || b == b'n',
-            "expected an object",
-        ),
-    ];
-    for (field, first, ok, expected) in checks {
-        if let Some(first) = first
-            && !ok(first)
-        {
-            return Err(ApiError::bad_request("invalid_event", expected).at_field(field));
+    match wrong {
+        Some((field, expected)) => {
+            Err(InputError::bad_request("invalid_event", expected).at_field(field))
         }
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// What a JSON value turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Null,
+    Boolean,
+    Number,
+    String,
+    Array,
+    Object,
+}
+
+/// The fields Sluice reads, and the kinds each may be. `message` may be
+/// anything: normalize turns non-text into text.
+const KNOWN_FIELDS: [(&str, &[Kind], &str); 5] = [
+    (
+        "level",
+        &[Kind::String, Kind::Number, Kind::Null],
+        "expected a string or a number",
+    ),
+    (
+        "timestamp",
+        &[Kind::String, Kind::Number, Kind::Null],
+        "expected an RFC 3339 string or a number of (milli/micro/nano)seconds",
+    ),
+    ("service", &[Kind::String, Kind::Null], "expected a string"),
+    (
+        "project_id",
+        &[Kind::String, Kind::Number, Kind::Null],
+        "expected a string or a number",
+    ),
+    (
+        "metadata",
+        &[Kind::Object, Kind::Null],
+        "expected an object",
+    ),
+];
+
+/// A value walked to the end (numbers parsed, strings unescaped into
+/// serde_json's scratch buffer), keeping only its kind.
+struct Checked(Kind);
+
+impl<'de> Deserialize<'de> for Checked {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(KindVisitor).map(Checked)
+    }
+}
+
+struct KindVisitor;
+
+impl<'de> Visitor<'de> for KindVisitor {
+    type Value = Kind;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Kind, E> {
+        Ok(Kind::Null)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Kind, E> {
+        Ok(Kind::Boolean)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Kind, E> {
+        Ok(Kind::Number)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Kind, E> {
+        Ok(Kind::Number)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Kind, E> {
+        Ok(Kind::Number)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Kind, E> {
+        Ok(Kind::String)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Kind, A::Error> {
+        while seq.next_element::<Checked>()?.is_some() {}
+        Ok(Kind::Array)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Kind, A::Error> {
+        while map.next_key::<IgnoredAny>()?.is_some() {
+            map.next_value::<Checked>()?;
+        }
+        Ok(Kind::Object)
+    }
+}
+
+/// A top-level event object, walked once; holds the first known field of
+/// the wrong kind, with what it should have been.
+struct CheckedEvent(Option<(&'static str, &'static str)>);
+
+impl<'de> Deserialize<'de> for CheckedEvent {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(EventVisitor)
+    }
+}
+
+struct EventVisitor;
+
+impl<'de> Visitor<'de> for EventVisitor {
+    type Value = CheckedEvent;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<CheckedEvent, A::Error> {
+        let mut wrong = None;
+        while let Some(FieldName(known)) = map.next_key()? {
+            let Checked(kind) = map.next_value()?;
+            if let Some((field, kinds, expected)) = known
+                && !kinds.contains(&kind)
+                && wrong.is_none()
+            {
+                wrong = Some((field, expected));
+            }
+        }
+        Ok(CheckedEvent(wrong))
+    }
+}
+
+/// An object key: one of [`KNOWN_FIELDS`] or another (read without
+/// allocating).
+struct FieldName(Option<(&'static str, &'static [Kind], &'static str)>);
+
+impl<'de> Deserialize<'de> for FieldName {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(FieldNameVisitor)
+    }
+}
+
+struct FieldNameVisitor;
+
+impl<'de> Visitor<'de> for FieldNameVisitor {
+    type Value = FieldName;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E>(self, name: &str) -> Result<FieldName, E> {
+        Ok(FieldName(
+            KNOWN_FIELDS
+                .iter()
+                .find(|(known, _, _)| *known == name)
+                .copied(),
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -350,7 +454,7 @@ mod tests {
         decode(Some(ct), None, body.as_bytes(), &LIMITS).unwrap()
     }
 
-    fn err(ct: Option<&str>, body: &str) -> ApiError {
+    fn err(ct: Option<&str>, body: &str) -> InputError {
         decode(ct, None, body.as_bytes(), &LIMITS).unwrap_err()
     }
 
@@ -446,6 +550,36 @@ mod tests {
         assert_eq!(error.field.as_deref(), Some("metadata"));
         let error = err(Some("application/json"), "{\"service\": 5}");
         assert_eq!(error.field.as_deref(), Some("service"));
+    }
+
+    /// Found by the `ingest_body` fuzz target: a number no JSON reader can
+    /// hold was accepted (202), then refused by normalize as malformed, so
+    /// the client's mistake surfaced only as a dead letter.
+    #[test]
+    fn numbers_out_of_range_are_refused_at_ingest_anywhere_in_the_event() {
+        for body in [
+            "{\n  \"mzessg@ea\":3000000e00000000100000}",
+            "{\"message\": \"a\", \"metadata\": {\"n\": [1, -1e400]}}",
+            "{\"level\": 1e999}",
+        ] {
+            let error = err(Some("application/json"), body);
+            assert_eq!(error.code, "invalid_json", "{body}");
+            assert!(error.message.contains("number out of range"), "{error:?}");
+        }
+        let error = err(
+            Some("application/x-ndjson"),
+            "{\"message\":\"a\"}\n{\"n\": 1e400}\n",
+        );
+        assert_eq!((error.code, error.line), ("invalid_json", Some(2)));
+        // Large but representable numbers stay accepted, as JSON readers take them.
+        assert_eq!(
+            ok(
+                "application/json",
+                "{\"n\": 1e308, \"big\": 123456789012345678901234567890}"
+            )
+            .len(),
+            1
+        );
     }
 
     #[test]

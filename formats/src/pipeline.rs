@@ -26,8 +26,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::runtime::{QuarantinePolicy, StepLimits};
-use crate::store::IncidentChangeKind;
+use crate::limits::{QuarantinePolicy, StepLimits};
 
 /// Largest memory cap a step may ask for. Bounds what one tenant's step can
 /// take from the host.
@@ -179,6 +178,24 @@ impl NotifyTarget {
             None => kind != IncidentChangeKind::Updated,
         }
     }
+}
+
+/// Kinds of incident change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IncidentChangeKind {
+    /// A new incident.
+    Created,
+    /// A resolved incident fired again.
+    Reopened,
+    /// An alert was folded into an open incident.
+    Updated,
+    /// Acknowledged.
+    Acknowledged,
+    /// Assigned (or unassigned).
+    Assigned,
+    /// Resolved.
+    Resolved,
 }
 
 /// Webhook body shapes.
