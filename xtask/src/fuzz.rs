@@ -1,5 +1,6 @@
-//! `cargo xtask fuzz`: the fuzz targets in `fuzz/` (request bodies, pipeline
-//! files, plugin output) under libFuzzer, each for a bounded time.
+//! `cargo xtask fuzz`: the fuzz targets in `fuzz/` (`/v1/logs` bodies, the
+//! shippers' protocols, pipeline files, plugin output) under libFuzzer, each
+//! for a bounded time.
 //!
 //! ```text
 //! cargo xtask fuzz                       every target, 60 s each
@@ -20,7 +21,12 @@ use std::process::Command;
 use crate::{Result, cargo, root, status};
 
 /// The targets, as named in `fuzz/Cargo.toml`.
-pub const TARGETS: [&str; 3] = ["ingest_body", "pipeline_file", "plugin_output"];
+pub const TARGETS: [&str; 4] = [
+    "ingest_body",
+    "shipper_body",
+    "pipeline_file",
+    "plugin_output",
+];
 
 /// Default time per target, overridden by `SLUICE_FUZZ_SECONDS`.
 const DEFAULT_SECONDS: u64 = 60;
@@ -83,6 +89,10 @@ pub fn fuzz(args: &[String]) -> Result<()> {
                 .arg(format!("-artifact_prefix={}/", artifacts.display())),
         );
         if let Err(error) = result {
+            let found = std::fs::read_dir(&artifacts).is_ok_and(|mut d| d.next().is_some());
+            if !found {
+                return Err(format!("{error}\nfuzz target {target} did not run"));
+            }
             return Err(format!(
                 "{error}\nfuzz target {target} found a failing input in {}; replay it with \
                  `cargo xtask fuzz --replay {target} <file>`, then add it as a regression test",

@@ -21,7 +21,7 @@ pub mod elastic;
 pub mod loki;
 pub mod otlp;
 pub mod rate;
-pub mod record;
+pub use sluice_formats::shippers::record;
 
 use std::time::Duration;
 

@@ -148,17 +148,6 @@ fn a_record_over_the_line_limit_is_rejected_alone() {
 }
 
 #[test]
-fn partial_success_is_answered_in_the_request_encoding() {
-    let response = response(Encoding::Protobuf, 2, 10);
-    assert_eq!(
-        response.headers()[header::CONTENT_TYPE],
-        "application/x-protobuf"
-    );
-    let response = super::response(Encoding::Json, 0, 10);
-    assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
-}
-
-#[test]
 fn bad_bodies_are_4xx_naming_the_problem() {
     let error = decode_request(Encoding::Protobuf, b"\xff\xff\xff").unwrap_err();
     assert_eq!(
