@@ -316,3 +316,99 @@ async fn a_looping_flooding_tenant_does_not_hurt_its_neighbour() {
     println!("  A's dead letters by code: {codes:?}");
     sluice.server.shutdown().await.unwrap();
 }
+
+/// The mechanism behind the figures above, asserted by order rather than by
+/// time: on a single worker, A's looping plugin costs that worker one
+/// deadline before A moves to the worker's isolation lane, so B's events,
+/// queued behind A's, are stored while A's batch is still being recovered
+/// there. Without the lane the worker recovers A's batch itself (several
+/// deadlines) and B's events wait until A's dead letters are written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_faulting_tenant_is_recovered_apart_from_the_tenants_behind_it() {
+    let pipelines = tempfile::tempdir().unwrap();
+    write_pipelines(pipelines.path());
+    let dir = pipelines.path().to_owned();
+    let clock = Arc::new(Clock::default());
+    let sluice = TestServer::start_with(
+        |c| {
+            c.pipelines_dir = dir;
+            c.runner.workers = Some(1);
+        },
+        vec![clock.clone() as Arc<dyn Tap>],
+    )
+    .await;
+    let key_a = sluice.tenant("a").await;
+    let key_b = sluice.tenant("b").await;
+
+    // testkit loops on the message `loop`.
+    let (status, _) = sluice
+        .post("/v1/logs", &key_a, "text/plain", "loop\n".repeat(100))
+        .await;
+    assert_eq!(status, 202);
+    let (status, answer) = sluice
+        .post(
+            "/v1/logs",
+            &key_b,
+            "application/x-ndjson",
+            "{\"message\":\"b 1\"}\n{\"message\":\"b 2\"}\n",
+        )
+        .await;
+    assert_eq!(status, 202);
+    let b_ids: Vec<String> = answer["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.as_str().unwrap().to_owned())
+        .collect();
+
+    // Watch A's dead letters appear while waiting for B's events.
+    let dead = &sluice.server.state.dead_letters;
+    let started = Instant::now();
+    let mut a_lettered_at = None;
+    let mut b_stored_at = None;
+    while (a_lettered_at.is_none() || b_stored_at.is_none())
+        && started.elapsed() < Duration::from_secs(30)
+    {
+        if a_lettered_at.is_none() && dead.count("a").await.unwrap() > 0 {
+            a_lettered_at = Some(Instant::now());
+        }
+        if b_stored_at.is_none() {
+            let seen = clock.0.lock();
+            let times: Option<Vec<Instant>> =
+                b_ids.iter().map(|id| seen.get(id).copied()).collect();
+            b_stored_at = times.and_then(|t| t.into_iter().max());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let (Some(a_lettered_at), Some(b_stored_at)) = (a_lettered_at, b_stored_at) else {
+        panic!("after 30 s: A dead-lettered at {a_lettered_at:?}, B stored at {b_stored_at:?}");
+    };
+    assert!(
+        b_stored_at < a_lettered_at,
+        "B's events waited for A's recovery: stored {:?} after A's first dead letters",
+        b_stored_at.duration_since(a_lettered_at)
+    );
+    while dead.count("a").await.unwrap() < 100 && started.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        dead.count("a").await.unwrap(),
+        100,
+        "every A event is a dead letter"
+    );
+    assert_eq!(dead.count("b").await.unwrap(), 0);
+    let metrics = sluice
+        .http
+        .get(format!("{}/metrics", sluice.url))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("sluice_tenants_isolated_total 1"),
+        "one tenant moved to the lane"
+    );
+    sluice.server.shutdown().await.unwrap();
+}

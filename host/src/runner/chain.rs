@@ -5,6 +5,8 @@
 //! them, so unchanged events cost nothing), so that a dead letter always
 //! carries the event as it entered the pipeline, ready for replay.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use super::BatchOutput;
@@ -13,6 +15,35 @@ use crate::pipeline::Pipeline;
 use crate::pipeline::registry::now_ns;
 use crate::runtime::{Event, InitContext, InitError, PluginRuntime, StepOutcome, StepRunner};
 use crate::store::StoredEvent;
+
+/// A batch's events part-way through a chain: the step to run next, the
+/// events as they are now, and (for those a step changed) as they entered.
+pub struct Handoff {
+    step: usize,
+    events: Vec<Event>,
+    originals: Vec<Option<Event>>,
+}
+
+impl Handoff {
+    fn start(events: Vec<Event>) -> Self {
+        let originals = std::iter::repeat_with(|| None).take(events.len()).collect();
+        Self {
+            step: 0,
+            events,
+            originals,
+        }
+    }
+
+    /// Events still to finish.
+    pub fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    /// Whether no events are left.
+    pub fn is_empty(&self) -> bool {
+        self.events.is_empty()
+    }
+}
 
 /// A pipeline version running for one tenant.
 pub struct Chain {
@@ -57,20 +88,66 @@ impl Chain {
         &self.pipeline
     }
 
-    /// Run a batch of this tenant's events through every step.
+    /// Run a batch of this tenant's events through every step, recovering
+    /// from plugin faults in place (isolating the bad events).
     pub fn run(&mut self, events: Vec<Event>, out: &mut BatchOutput) {
+        let work = Handoff::start(events);
+        let handed = self.run_steps(work, out, false);
+        debug_assert!(handed.is_none(), "unguarded runs finish");
+    }
+
+    /// Run a batch, but stop at the first step whose call faults and hand
+    /// the rest back (from that step on) instead of recovering here:
+    /// recovery may take several deadlines, and the worker running this
+    /// chain is also running other tenants' batches.
+    pub fn run_guarded(&mut self, events: Vec<Event>, out: &mut BatchOutput) -> Option<Handoff> {
+        self.run_steps(Handoff::start(events), out, true)
+    }
+
+    /// Finish work handed back by [`Self::run_guarded`], recovering in place.
+    pub fn resume(&mut self, work: Handoff, out: &mut BatchOutput) {
+        let handed = self.run_steps(work, out, false);
+        debug_assert!(handed.is_none(), "unguarded runs finish");
+    }
+
+    fn run_steps(
+        &mut self,
+        work: Handoff,
+        out: &mut BatchOutput,
+        guarded: bool,
+    ) -> Option<Handoff> {
         let pipeline = self.pipeline.clone();
         let sinks = &pipeline.sinks;
-        let mut current = events;
-        let mut originals: Vec<Option<Event>> = std::iter::repeat_with(|| None)
-            .take(current.len())
-            .collect();
-        for (step, spec) in self.steps.iter_mut().zip(&pipeline.steps) {
+        let Handoff {
+            step: first,
+            events: mut current,
+            mut originals,
+        } = work;
+        for (index, (step, spec)) in self
+            .steps
+            .iter_mut()
+            .zip(&pipeline.steps)
+            .enumerate()
+            .skip(first)
+        {
             if current.is_empty() {
                 break;
             }
             let input = current.len();
-            let output = step.run(&current);
+            let output = if guarded {
+                match step.try_run(&current) {
+                    Some(output) => output,
+                    None => {
+                        return Some(Handoff {
+                            step: index,
+                            events: current,
+                            originals,
+                        });
+                    }
+                }
+            } else {
+                step.run(&current)
+            };
             if sinks.incidents {
                 out.alerts
                     .extend(output.alerts.into_iter().map(|a| (self.tenant.clone(), a)));
@@ -128,6 +205,7 @@ impl Chain {
         } else if sinks.signals {
             out.signals_only.extend(stored);
         }
+        None
     }
 
     /// Let every step close its windows.
@@ -154,5 +232,58 @@ fn record_step(tenant: &str, step: &str, input: u64, dropped: u64, failed: u64) 
     }
     if failed > 0 {
         metrics::counter!("sluice_step_events_dead_lettered_total", &labels).increment(failed);
+    }
+}
+
+/// Why a tenant's chain could not start.
+#[derive(Debug)]
+pub struct StartFailed {
+    step: String,
+    error: InitError,
+}
+
+impl StartFailed {
+    /// The events that chain was for become dead letters (`init_failed`).
+    pub fn dead_letter(
+        self,
+        events: Vec<Event>,
+        pipeline: &Pipeline,
+        tenant: &str,
+        out: &mut BatchOutput,
+    ) {
+        tracing::error!(%tenant, pipeline = %pipeline.name, version = pipeline.version, step = %self.step, error = %self.error, "cannot start the tenant's chain; events dead-lettered");
+        let now = now_ns();
+        out.dead.extend(events.into_iter().map(|e| {
+            let mut letter =
+                DeadLetter::unprocessed(e, &self.step, "init_failed", self.error.to_string(), now);
+            letter.pipeline = pipeline.name.clone();
+            letter.pipeline_version = pipeline.version;
+            letter
+        }));
+    }
+}
+
+/// The tenant's chain for `pipeline`'s version: the one in `chains`, or a
+/// new one when it is missing or runs another version.
+pub fn current<'a>(
+    chains: &'a mut HashMap<String, Chain>,
+    runtime: &Arc<PluginRuntime>,
+    pipeline: &Arc<Pipeline>,
+    tenant: &str,
+) -> Result<&'a mut Chain, StartFailed> {
+    let start = || {
+        Chain::start(runtime, pipeline.clone(), tenant)
+            .map_err(|(step, error)| StartFailed { step, error })
+    };
+    if chains
+        .get(tenant)
+        .is_some_and(|c| c.pipeline().version != pipeline.version)
+    {
+        // The stale chain's instances go before the new ones start.
+        chains.remove(tenant);
+    }
+    match chains.entry(tenant.to_owned()) {
+        Entry::Occupied(entry) => Ok(entry.into_mut()),
+        Entry::Vacant(entry) => Ok(entry.insert(start()?)),
     }
 }

@@ -6,11 +6,14 @@
 //! Out: stored events, dead letters, incidents — through [`sinks::Sinks`].
 //!
 //! A worker owns the plugin instances of the tenants routed to it, so
-//! instances are never shared between threads or tenants. A new pipeline
-//! version takes effect at the next batch boundary: a batch runs entirely
-//! under one version.
+//! instances are never shared between threads or tenants. A tenant whose
+//! plugin faults moves, with its instances, to the worker's isolation lane
+//! (a second thread), so recovering it never delays the worker's other
+//! tenants. A new pipeline version takes effect at the next batch boundary:
+//! a batch runs entirely under one version.
 
 pub mod chain;
+mod lane;
 pub mod sinks;
 mod worker;
 
@@ -100,7 +103,7 @@ impl Runner {
                 consumer,
                 sinks.clone(),
                 handle.clone(),
-            );
+            )?;
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("sluice-worker-{index}"))

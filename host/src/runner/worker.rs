@@ -1,10 +1,12 @@
-//! One worker thread: poll, run, write, acknowledge, tick.
+//! One worker thread: poll, run, write, acknowledge, tick; with its
+//! isolation lane ([`super::lane`]) for the tenants whose plugins faulted.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::chain::Chain;
+use super::chain::{self, Chain};
+use super::lane::{Job, Lane, Ticket};
 use super::{BatchOutput, RunnerOptions, Sinks};
 use crate::event::DeadLetter;
 use crate::pipeline::Registry;
@@ -21,6 +23,9 @@ pub(super) struct Worker {
     sinks: Arc<Sinks>,
     handle: tokio::runtime::Handle,
     chains: HashMap<String, Chain>,
+    /// Tenants whose chains moved to the lane.
+    isolated: HashSet<String>,
+    lane: Lane,
 }
 
 impl Worker {
@@ -32,8 +37,15 @@ impl Worker {
         consumer: Box<dyn Consumer>,
         sinks: Arc<Sinks>,
         handle: tokio::runtime::Handle,
-    ) -> Self {
-        Self {
+    ) -> std::io::Result<Self> {
+        let lane = Lane::start(
+            index,
+            runtime.clone(),
+            sinks.clone(),
+            handle.clone(),
+            options.tick,
+        )?;
+        Ok(Self {
             index,
             options,
             runtime,
@@ -42,7 +54,9 @@ impl Worker {
             sinks,
             handle,
             chains: HashMap::new(),
-        }
+            isolated: HashSet::new(),
+            lane,
+        })
     }
 
     pub(super) fn run(mut self) {
@@ -54,15 +68,11 @@ impl Worker {
                 .poll(self.options.batch_events, self.options.poll_wait)
             {
                 Some(mut delivery) => {
-                    let started = Instant::now();
                     let events = std::mem::take(&mut delivery.events);
-                    let count = events.len();
-                    let output = self.process(events);
+                    let ticket = Ticket::new(delivery, events.len(), Instant::now());
+                    let output = self.process(events, &ticket);
                     self.handle.block_on(self.sinks.write(output));
-                    delivery.ack();
-                    metrics::histogram!("sluice_batch_seconds")
-                        .record(started.elapsed().as_secs_f64());
-                    metrics::counter!("sluice_events_processed_total").increment(count as u64);
+                    ticket.finish();
                 }
                 None if self.consumer.finished() => break,
                 None => {}
@@ -72,6 +82,7 @@ impl Worker {
                 self.tick();
             }
         }
+        self.lane.stop();
         tracing::debug!(
             worker = self.index,
             "worker stopped: queue closed and drained"
@@ -79,8 +90,9 @@ impl Worker {
     }
 
     /// Run a batch: group by tenant (keeping each tenant's order), run each
-    /// group through its tenant's chain under the version in force now.
-    fn process(&mut self, events: Vec<Event>) -> BatchOutput {
+    /// group through its tenant's chain under the version in force now;
+    /// isolated tenants' groups go to the lane, holding a share of `ticket`.
+    fn process(&mut self, events: Vec<Event>, ticket: &Arc<Ticket>) -> BatchOutput {
         let snapshot = self.registry.snapshot();
         let mut out = BatchOutput::default();
         let mut groups: Vec<(String, Vec<Event>)> = Vec::new();
@@ -106,37 +118,32 @@ impl Worker {
                 }));
                 continue;
             };
-            let stale = self
-                .chains
-                .get(&tenant)
-                .is_none_or(|c| c.pipeline().version != pipeline.version);
-            if stale {
-                self.chains.remove(&tenant);
-                match Chain::start(&self.runtime, pipeline.clone(), &tenant) {
-                    Ok(chain) => {
-                        self.chains.insert(tenant.clone(), chain);
-                    }
-                    Err((step, error)) => {
-                        tracing::error!(%tenant, pipeline = %pipeline.name, version = pipeline.version, %step, %error, "cannot start the tenant's chain; events dead-lettered");
-                        let now = now_ns();
-                        out.dead.extend(events.into_iter().map(|e| {
-                            let mut letter = DeadLetter::unprocessed(
-                                e,
-                                &step,
-                                "init_failed",
-                                error.to_string(),
-                                now,
-                            );
-                            letter.pipeline = pipeline.name.clone();
-                            letter.pipeline_version = pipeline.version;
-                            letter
-                        }));
-                        continue;
-                    }
-                }
+            if self.isolated.contains(&tenant) {
+                self.lane.send(Job::Run {
+                    tenant,
+                    pipeline: pipeline.clone(),
+                    events,
+                    ticket: ticket.share(),
+                });
+                continue;
             }
-            if let Some(chain) = self.chains.get_mut(&tenant) {
-                chain.run(events, &mut out);
+            let chain = match chain::current(&mut self.chains, &self.runtime, &pipeline, &tenant) {
+                Ok(chain) => chain,
+                Err(failed) => {
+                    failed.dead_letter(events, &pipeline, &tenant, &mut out);
+                    continue;
+                }
+            };
+            if let Some(work) = chain.run_guarded(events, &mut out)
+                && let Some(chain) = self.chains.remove(&tenant)
+            {
+                self.isolated.insert(tenant.clone());
+                self.lane.send(Job::Adopt {
+                    tenant,
+                    chain,
+                    work,
+                    ticket: ticket.share(),
+                });
             }
         }
         out

@@ -15,7 +15,7 @@ use std::ops::Range;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::bindings::{Alert, Event, FingerprintMerge, InitContext, Outcome};
+use super::bindings::{Alert, BatchResult, Event, FingerprintMerge, InitContext, Outcome};
 use super::breaker::{Breaker, Transition};
 use super::engine::{CompiledPlugin, PluginRuntime};
 use super::error::{Failure, Fault, InitError};
@@ -62,6 +62,16 @@ pub struct StepRunner {
     instance: Option<PluginInstance>,
     breaker: Breaker,
     capture_logs: bool,
+}
+
+impl StepOutput {
+    /// Every event passing, nothing else: the start of every answer.
+    fn passing(events: usize) -> Self {
+        Self {
+            outcomes: vec![StepOutcome::Pass; events],
+            ..Self::default()
+        }
+    }
 }
 
 impl StepRunner {
@@ -137,19 +147,8 @@ impl StepRunner {
 
     /// Run one batch. Never fails as a whole: every event gets an outcome.
     pub fn run(&mut self, batch: &[Event]) -> StepOutput {
-        let mut output = StepOutput {
-            outcomes: vec![StepOutcome::Pass; batch.len()],
-            ..StepOutput::default()
-        };
-        if batch.is_empty() {
-            return output;
-        }
-        if self.quarantined_now() {
-            let outcome = match self.limits.quarantine {
-                QuarantinePolicy::Skip => StepOutcome::Pass,
-                QuarantinePolicy::DeadLetter => StepOutcome::Failed(Failure::Quarantined),
-            };
-            output.outcomes.fill(outcome);
+        let mut output = StepOutput::passing(batch.len());
+        if batch.is_empty() || self.answer_quarantined(&mut output) {
             return output;
         }
         let started = Instant::now();
@@ -166,13 +165,56 @@ impl StepRunner {
                 self.record_fault(&last);
             }
         }
+        self.emit_processed(batch.len(), started);
+        output
+    }
+
+    /// Run one batch in a single call, or give it back: `None` when that
+    /// call faulted (the fault is reported and the instance discarded, but
+    /// nothing is held against the breaker), so the caller can run the
+    /// batch again with [`Self::run`]'s recovery where it holds up nobody.
+    /// A worker uses this for tenants that have not faulted yet: it then
+    /// waits at most one deadline for a plugin that has started looping.
+    pub fn try_run(&mut self, batch: &[Event]) -> Option<StepOutput> {
+        let mut output = StepOutput::passing(batch.len());
+        if batch.is_empty() || self.answer_quarantined(&mut output) {
+            return Some(output);
+        }
+        let started = Instant::now();
+        match self.call(batch, 0..batch.len(), self.limits.deadline) {
+            Ok(result) => {
+                self.fill(batch, 0, result, &mut output);
+                self.emit_processed(batch.len(), started);
+                Some(output)
+            }
+            Err((fault, _)) => {
+                self.instance = None;
+                self.emit_fault(&fault);
+                None
+            }
+        }
+    }
+
+    /// While quarantined, every event gets the quarantine policy's outcome.
+    fn answer_quarantined(&mut self, output: &mut StepOutput) -> bool {
+        if !self.quarantined_now() {
+            return false;
+        }
+        let outcome = match self.limits.quarantine {
+            QuarantinePolicy::Skip => StepOutcome::Pass,
+            QuarantinePolicy::DeadLetter => StepOutcome::Failed(Failure::Quarantined),
+        };
+        output.outcomes.fill(outcome);
+        true
+    }
+
+    fn emit_processed(&self, events: usize, started: Instant) {
         telemetry::emit(PluginBatchProcessed {
             step: &self.context.step,
             plugin: &self.plugin.info.name,
-            events: batch.len(),
+            events,
             elapsed: started.elapsed(),
         });
-        output
     }
 
     /// Let the plugin close its windows; a fault here only rebuilds the instance.
@@ -212,42 +254,10 @@ impl StepRunner {
             }
             return;
         }
-        let events = &batch[range.clone()];
-        let deadline = budget.deadline_for(self.limits.deadline, events.len(), batch.len());
-        let called = Instant::now();
-        let result = match self.instance_or_restart() {
-            Some(instance) => instance.process_within(events, deadline),
-            None => Err(Fault::Trap {
-                message: "instance could not be restarted".to_owned(),
-            }),
-        };
-        let elapsed = called.elapsed();
-        let result = result.and_then(|result| {
-            validate::check_batch(&result, events.len())
-                .map(|()| result)
-                .map_err(|message| Fault::InvalidOutput { message })
-        });
-        match result {
-            Ok(mut result) => {
-                for (offset, outcome) in result.outcomes.into_iter().enumerate() {
-                    let index = range.start + offset;
-                    output.outcomes[index] = match outcome {
-                        Outcome::Pass => StepOutcome::Pass,
-                        Outcome::Keep(changed) => {
-                            match validate::check_event(&batch[index], &changed) {
-                                Ok(()) => StepOutcome::Keep(changed),
-                                Err(why) => StepOutcome::Failed(Failure::InvalidEvent(why)),
-                            }
-                        }
-                        Outcome::Drop => StepOutcome::Drop,
-                        Outcome::Fail(reason) => StepOutcome::Failed(Failure::Rejected(reason)),
-                    };
-                }
-                self.cap_alerts(&mut result.alerts);
-                output.alerts.append(&mut result.alerts);
-                output.merges.append(&mut result.merges);
-            }
-            Err(fault) => {
+        let deadline = budget.deadline_for(self.limits.deadline, range.len(), batch.len());
+        match self.call(batch, range.clone(), deadline) {
+            Ok(result) => self.fill(batch, range.start, result, output),
+            Err((fault, elapsed)) => {
                 self.instance = None;
                 self.emit_fault(&fault);
                 budget.spend(&fault, elapsed);
@@ -261,6 +271,57 @@ impl StepRunner {
                 }
             }
         }
+    }
+
+    /// One call of the plugin on `batch[range]`, its answer checked for
+    /// shape; a fault comes with the time the call took.
+    fn call(
+        &mut self,
+        batch: &[Event],
+        range: Range<usize>,
+        deadline: Duration,
+    ) -> Result<BatchResult, (Fault, Duration)> {
+        let events = &batch[range];
+        let called = Instant::now();
+        let result = match self.instance_or_restart() {
+            Some(instance) => instance.process_within(events, deadline),
+            None => Err(Fault::Trap {
+                message: "instance could not be restarted".to_owned(),
+            }),
+        };
+        result
+            .and_then(|result| {
+                validate::check_batch(&result, events.len())
+                    .map(|()| result)
+                    .map_err(|message| Fault::InvalidOutput { message })
+            })
+            .map_err(|fault| (fault, called.elapsed()))
+    }
+
+    /// Record a successful call's outcomes (for events from `start` on),
+    /// alerts and merges.
+    fn fill(
+        &self,
+        batch: &[Event],
+        start: usize,
+        mut result: BatchResult,
+        output: &mut StepOutput,
+    ) {
+        for (offset, outcome) in result.outcomes.into_iter().enumerate() {
+            let index = start + offset;
+            output.outcomes[index] = match outcome {
+                Outcome::Pass => StepOutcome::Pass,
+                Outcome::Keep(changed) => match validate::check_event(&batch[index], &changed) {
+                    Ok(()) => StepOutcome::Keep(changed),
+                    Err(why) => StepOutcome::Failed(Failure::InvalidEvent(why)),
+                },
+                Outcome::Drop => StepOutcome::Drop,
+                Outcome::Fail(reason) => StepOutcome::Failed(Failure::Rejected(reason)),
+            };
+        }
+        self.cap_alerts(&mut result.alerts);
+        output.alerts.append(&mut result.alerts);
+        output.merges.append(&mut result.merges);
     }
 
     /// The live instance, rebuilding it after a fault.
