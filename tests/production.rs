@@ -145,35 +145,45 @@ async fn two_processes_in_one_group_store_every_event_once() {
 
 /// Throughput of the production path: 100,000 reference-shaped events
 /// posted 1,000 per request, 4 requests in flight, through Kafka and the
-/// default chain into ClickHouse and PostgreSQL. Prints figures; asserts
-/// only that nothing was lost. Run with
+/// default chain into ClickHouse and PostgreSQL, from
+/// `SLUICE_BENCH_TENANTS` tenants (default 4; requests go round-robin, and
+/// the tenant keys the Kafka partition). Prints figures; asserts only that
+/// nothing was lost. Run with
 /// `cargo xtask services up && cargo test --release -p sluice-tests --test production -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a benchmark: prints events/s, run on demand"]
 async fn production_path_throughput() {
     use std::sync::Arc;
-    let (_, key) = tenant_key("bench").await;
+    let tenants = std::env::var("SLUICE_BENCH_TENANTS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(4)
+        .max(1);
+    let mut keys = Vec::new();
+    for i in 0..tenants {
+        keys.push(tenant_key(&format!("bench{i}")).await.1);
+    }
     let run = unique_tenant("bench-run");
     let counter = Arc::new(sluice_tests::ProcessedCounter::default());
     let sluice = Arc::new(
         TestServer::start_config(
             |data| production_config(data, &run),
-            key.clone(),
+            keys[0].clone(),
             vec![counter.clone()],
         )
         .await,
     );
     const TOTAL: usize = 100_000;
-    let bodies: Vec<String> = (0..TOTAL)
+    let bodies: Vec<(String, String)> = (0..TOTAL)
         .step_by(1_000)
-        .map(|start| body(start, start + 1_000))
+        .enumerate()
+        .map(|(i, start)| (keys[i % tenants].clone(), body(start, start + 1_000)))
         .collect();
     let started = std::time::Instant::now();
     let mut latencies = Vec::new();
     for chunk in bodies.chunks(4) {
-        let requests = chunk.iter().cloned().map(|body| {
+        let requests = chunk.iter().cloned().map(|(key, body)| {
             let sluice = sluice.clone();
-            let key = key.clone();
             tokio::spawn(async move {
                 let sent = std::time::Instant::now();
                 let (status, _) = sluice
@@ -195,7 +205,7 @@ async fn production_path_throughput() {
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     println!(
-        "production path: ingest {:.0} events/s (request p50 {:?}, p99 {:?}); processed and stored {:.0} events/s end to end",
+        "production path, {tenants} tenant(s): ingest {:.0} events/s (request p50 {:?}, p99 {:?}); processed and stored {:.0} events/s end to end",
         TOTAL as f64 / ingested.as_secs_f64(),
         pct(0.5),
         pct(0.99),

@@ -2,7 +2,8 @@
 //! (its first batch builds its chain) and then a second one; prints the
 //! end-to-end latency of first and second events and the resident memory
 //! per tenant, the two costs that decide how many tenants one process can
-//! hold. Never fails on timing.
+//! hold, and what starting each step of the default chain costs. Never
+//! fails on timing.
 //!
 //! ```text
 //! SLUICE_BENCH_TENANTS=1000 cargo test -p sluice-tests --test tenants -- --ignored --nocapture
@@ -14,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 use sluice::runner::sinks::Tap;
+use sluice::runtime::{InitContext, StepRunner};
 use sluice::store::StoredEvent;
 use sluice_tests::server::TestServer;
 use sluice_tests::{percentile, rss_bytes};
@@ -92,5 +94,61 @@ async fn new_tenants_first_batch_cost_and_memory_per_tenant() {
         (rss_after.saturating_sub(rss_before)) as f64 / (1 << 20) as f64,
         (rss_after.saturating_sub(rss_before)) as f64 / 1024.0 / tenants as f64,
     );
+    start_cost_by_step(&sluice);
     sluice.server.shutdown().await.expect("shutdown");
+}
+
+/// Where a new tenant's first batch and memory go: for each step of the
+/// default chain, starting its instance (instantiate + `init` with the
+/// step's config), its first one-event batch, and what 100 such instances
+/// hold resident.
+fn start_cost_by_step(sluice: &TestServer) {
+    let state = &sluice.server.state;
+    let snapshot = state.registry.snapshot();
+    let pipeline = snapshot
+        .for_tenant("a-new-tenant")
+        .expect("default pipeline");
+    let mut report = Vec::new();
+    for step in &pipeline.steps {
+        let (mut start, mut first) = (Vec::new(), Vec::new());
+        let mut kept = Vec::new();
+        let rss_before = rss_bytes();
+        for n in 0..100 {
+            let tenant = format!("start-cost-{n}");
+            let context = InitContext {
+                tenant: tenant.clone(),
+                pipeline: pipeline.name.clone(),
+                step: step.name.clone(),
+            };
+            let began = Instant::now();
+            let mut runner = StepRunner::new(
+                state.runtime.clone(),
+                step.plugin.clone(),
+                context,
+                step.config_json.clone(),
+                step.limits.clone(),
+            )
+            .expect("step starts");
+            start.push(began.elapsed().as_secs_f64() * 1e3);
+            let batch =
+                sluice_tests::events(&tenant, &["GET /health 200 in 3 ms for user@example.com"]);
+            let began = Instant::now();
+            runner.run(&batch);
+            first.push(began.elapsed().as_secs_f64() * 1e3);
+            kept.push(runner);
+        }
+        let resident = rss_bytes().saturating_sub(rss_before) as f64 / 1024.0 / 100.0;
+        start.sort_by(f64::total_cmp);
+        first.sort_by(f64::total_cmp);
+        report.push(format!(
+            "{}: start p50 {:.2} ms, first batch p50 {:.2} ms, {resident:.0} KiB resident",
+            step.name,
+            percentile(&start, 0.5),
+            percentile(&first, 0.5)
+        ));
+    }
+    println!(
+        "start cost by step (instantiate + init; then one event; resident per instance): {}",
+        report.join("; ")
+    );
 }

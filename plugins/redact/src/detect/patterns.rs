@@ -9,6 +9,7 @@
 //! ~1 µs per hit; the DFA walk costs about a nanosecond per byte).
 
 use regex_automata::hybrid::dfa::{Cache, DFA};
+use regex_automata::nfa::thompson::{self, WhichCaptures};
 use regex_automata::{Anchored, Input, MatchKind, PatternID};
 
 use super::kinds::{Kind, KindSet};
@@ -61,6 +62,9 @@ impl Compiled {
                     // Never give up on a hostile input: clear and go on.
                     .minimum_cache_clear_count(None),
             )
+            // Only where a match ends is read, never a group: an automaton
+            // without capture states builds faster.
+            .thompson(thompson::Config::new().which_captures(WhichCaptures::None))
             .build_many(&patterns)
             .map_err(|e| format!("built-in token patterns: {e}"))?;
         Ok(Self {
@@ -120,7 +124,7 @@ impl Compiled {
             scratch.failed_until[index] = token_end(start);
             return None;
         };
-        let end = found.offset();
+        let end = found.offset().min(start.saturating_add(rule.max_len));
         if rule.right != Class::Any && end < b.len() && rule.right.has(b[end]) {
             // Too long (`glagent-` + 2000 characters): so is every later
             // start of the same rule inside this token.

@@ -372,6 +372,32 @@ fn failed_trigger_does_not_hide_a_later_token() {
     assert_eq!(find(&format!("{too_long} {ok}")), one("gitlab_token", &ok));
 }
 
+/// Long token formats are written `{min,}` with a maximum length checked
+/// after the match (a counted `{min,max}` cost most of a new tenant's start):
+/// the limits must stay exactly where the formats put them.
+#[test]
+fn token_length_limits_are_exact() {
+    for (prefix, max, kind) in [
+        ("ghp_", 251, "github_token"),
+        ("github_pat_", 244, "github_token"),
+        ("xoxb-", 250, "slack_token"),
+        ("sk_live_", 247, "stripe_key"),
+        ("glagent-", 1024, "gitlab_token"),
+    ] {
+        let longest = format!("{prefix}{}", "a1".repeat(max).split_at(max).0);
+        assert_eq!(
+            find(&format!("x {longest} y")),
+            one(kind, &longest),
+            "{prefix} at {max}"
+        );
+        let over = format!("{longest}b");
+        assert!(
+            find(&format!("x {over} y")).is_empty(),
+            "{prefix} over {max}"
+        );
+    }
+}
+
 /// Separators inside a value already cut out are data, not new pairs:
 /// `password=a=b` is one finding, and a run of them is scanned once.
 #[test]
