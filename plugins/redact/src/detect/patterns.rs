@@ -1,6 +1,8 @@
 //! Token formats with a literal trigger (`AKIA`, `ghp_`, `eyJ`, `://`…): one
-//! table, compiled into ONE multi-pattern lazy DFA (`regex_automata`'s
-//! hybrid engine, a start state per pattern). The scanner finds a trigger
+//! table, each rule's pattern compiled into its own lazy DFA
+//! (`regex_automata`'s hybrid engine) the first time one of its triggers
+//! is seen, so a new tenant's step starts without building automata for
+//! formats its logs may never contain. The scanner finds a trigger
 //! ([`super::prefilter`]); the rule says where the token starts relative to
 //! it; one anchored forward search of that rule's pattern confirms the shape
 //! and finds its end; the rule's [`Secret`] says which part is the secret;
@@ -8,9 +10,11 @@
 //! text, and no capture engine runs (a meta-regex capture search measured
 //! ~1 µs per hit; the DFA walk costs about a nanosecond per byte).
 
+use std::cell::OnceCell;
+
 use regex_automata::hybrid::dfa::{Cache, DFA};
 use regex_automata::nfa::thompson::{self, WhichCaptures};
-use regex_automata::{Anchored, Input, MatchKind, PatternID};
+use regex_automata::{Anchored, Input, MatchKind};
 
 use super::kinds::{Kind, KindSet};
 pub(super) use super::rules::{At, Class};
@@ -18,9 +22,9 @@ use super::rules::{Back, Check, DISCORD, RULES, Rule, Secret};
 use super::validators::{basic_auth_valid, jwt_valid};
 use super::{Detected, Span};
 
-/// The enabled rules compiled into one lazy DFA (pattern id = index).
+/// The enabled rules, each with its automaton once needed.
 pub(super) struct Compiled {
-    dfa: DFA,
+    dfas: Vec<OnceCell<Option<DFA>>>,
     pub rules: Vec<&'static Rule>,
     /// Pattern id of the Discord rule, when enabled.
     pub discord: Option<usize>,
@@ -28,7 +32,8 @@ pub(super) struct Compiled {
 
 /// Reusable search state for [`Compiled`].
 pub(super) struct Scratch {
-    cache: Cache,
+    /// Per rule, made with its automaton.
+    caches: Vec<Option<Cache>>,
     /// Per rule: a failed search from an earlier trigger ran through a
     /// token up to here, so a trigger of the same rule inside it fails too.
     /// Keeps crafted texts (`eyJa_eyJa_eyJa_…`) linear.
@@ -53,30 +58,37 @@ impl Compiled {
             rules.push(&DISCORD);
             rules.len() - 1
         });
-        let patterns: Vec<&str> = rules.iter().map(|r| r.pattern).collect();
-        let dfa = DFA::builder()
-            .configure(
-                DFA::config()
-                    .match_kind(MatchKind::LeftmostFirst)
-                    .starts_for_each_pattern(true)
-                    // Never give up on a hostile input: clear and go on.
-                    .minimum_cache_clear_count(None),
-            )
-            // Only where a match ends is read, never a group: an automaton
-            // without capture states builds faster.
-            .thompson(thompson::Config::new().which_captures(WhichCaptures::None))
-            .build_many(&patterns)
-            .map_err(|e| format!("built-in token patterns: {e}"))?;
         Ok(Self {
-            dfa,
+            dfas: rules.iter().map(|_| OnceCell::new()).collect(),
             rules,
             discord,
         })
     }
 
+    /// Rule `index`'s automaton, built on first use. `None` only if a
+    /// built-in pattern does not compile, which a unit test rules out.
+    fn dfa(&self, index: usize) -> Option<&DFA> {
+        self.dfas[index]
+            .get_or_init(|| {
+                DFA::builder()
+                    .configure(
+                        DFA::config()
+                            .match_kind(MatchKind::LeftmostFirst)
+                            // Never give up on a hostile input: clear and go on.
+                            .minimum_cache_clear_count(None),
+                    )
+                    // Only where a match ends is read, never a group: an
+                    // automaton without capture states builds faster.
+                    .thompson(thompson::Config::new().which_captures(WhichCaptures::None))
+                    .build(self.rules[index].pattern)
+                    .ok()
+            })
+            .as_ref()
+    }
+
     pub(super) fn scratch(&self) -> Scratch {
         Scratch {
-            cache: self.dfa.create_cache(),
+            caches: self.rules.iter().map(|_| None).collect(),
             failed_until: vec![0; self.rules.len()],
         }
     }
@@ -110,17 +122,18 @@ impl Compiled {
         if start < scratch.failed_until[index] {
             return None;
         }
-        let pid = PatternID::new(index).ok()?;
+        let dfa = self.dfa(index)?;
+        let cache = scratch.caches[index].get_or_insert_with(|| dfa.create_cache());
         let input = Input::new(text)
             .span(start..text.len().min(start + MAX_TOKEN))
-            .anchored(Anchored::Pattern(pid));
+            .anchored(Anchored::Yes);
         let token_end = |mut run: usize| {
             while run < b.len() && Class::Token.has(b[run]) {
                 run += 1;
             }
             run
         };
-        let Ok(Some(found)) = self.dfa.try_search_fwd(&mut scratch.cache, &input) else {
+        let Ok(Some(found)) = dfa.try_search_fwd(cache, &input) else {
             scratch.failed_until[index] = token_end(start);
             return None;
         };
@@ -202,6 +215,8 @@ fn key_block_end(b: &[u8], from: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use regex_automata::PatternID;
+
     use super::*;
 
     #[test]
@@ -218,7 +233,14 @@ mod tests {
             assert!(!rule.triggers.is_empty());
         }
         let compiled = Compiled::new(KindSet::ALL).unwrap();
-        assert_eq!(compiled.dfa.pattern_len(), RULES.len() + 1);
+        assert_eq!(compiled.rules.len(), RULES.len() + 1);
+        for index in 0..compiled.rules.len() {
+            assert!(
+                compiled.dfa(index).is_some(),
+                "{}",
+                compiled.rules[index].pattern
+            );
+        }
     }
 
     #[test]
