@@ -14,8 +14,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
+use sluice::pipeline::PreparedStep;
 use sluice::runner::sinks::Tap;
-use sluice::runtime::{InitContext, StepRunner};
+use sluice::runtime::{InitContext, StepLimits, StepRunner};
 use sluice::store::StoredEvent;
 use sluice_tests::server::TestServer;
 use sluice_tests::{percentile, rss_bytes};
@@ -101,7 +102,8 @@ async fn new_tenants_first_batch_cost_and_memory_per_tenant() {
 /// Where a new tenant's first batch and memory go: for each step of the
 /// default chain, starting its instance (instantiate + `init` with the
 /// step's config), its first one-event batch, and what 100 such instances
-/// hold resident.
+/// hold resident; and the same for a plugin that keeps nothing, the floor
+/// every instance costs.
 fn start_cost_by_step(sluice: &TestServer) {
     let state = &sluice.server.state;
     let snapshot = state.registry.snapshot();
@@ -109,7 +111,18 @@ fn start_cost_by_step(sluice: &TestServer) {
         .for_tenant("a-new-tenant")
         .expect("default pipeline");
     let mut report = Vec::new();
-    for step in &pipeline.steps {
+    // The floor: a plugin that keeps nothing (the test fixture, passing).
+    let floor = PreparedStep {
+        name: "floor".to_owned(),
+        plugin: state
+            .runtime
+            .load_file(&sluice_tests::plugin("fixtures/testkit"))
+            .expect("testkit"),
+        plugin_path: sluice_tests::plugin("fixtures/testkit"),
+        config_json: "{}".to_owned(),
+        limits: StepLimits::default(),
+    };
+    for step in pipeline.steps.iter().chain([&floor]) {
         let (mut start, mut first) = (Vec::new(), Vec::new());
         let mut kept = Vec::new();
         let rss_before = rss_bytes();
