@@ -407,7 +407,7 @@ async fn a_faulting_tenant_is_recovered_apart_from_the_tenants_behind_it() {
         .await
         .unwrap();
     assert!(
-        metrics.contains("sluice_tenants_isolated_total 1"),
+        metrics.contains("sluice_tenants_isolated_total{tenant=\"a\"} 1"),
         "one tenant moved to the lane"
     );
     sluice.server.shutdown().await.unwrap();

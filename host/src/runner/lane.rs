@@ -179,7 +179,8 @@ impl LaneThread {
                 ticket,
             } => {
                 tracing::warn!(%tenant, pipeline = %chain.pipeline().name, events = work.len(), "a step faulted: the tenant now runs on its worker's isolation lane");
-                metrics::counter!("sluice_tenants_isolated_total").increment(1);
+                metrics::counter!("sluice_tenants_isolated_total", "tenant" => tenant.clone())
+                    .increment(1);
                 chain.resume(work, &mut out);
                 self.chains.insert(tenant, chain);
                 ticket
