@@ -68,18 +68,46 @@ impl Sinks {
             signals,
             processed: _,
         } = out;
-        if !stored.is_empty() {
-            let mut rejected = Vec::new();
-            self.insert_logs(&stored, &mut rejected).await;
-            dead.extend(rejected);
+        // Three independent stores (often three servers): written at once.
+        let logs_and_dead_letters = async {
+            if !stored.is_empty() {
+                let mut rejected = Vec::new();
+                self.insert_logs(&stored, &mut rejected).await;
+                dead.extend(rejected);
+            }
+            if !dead.is_empty() {
+                retry(&self.backpressure, "dead letters", || {
+                    self.dead_letters.insert(&dead)
+                })
+                .await;
+                record_dead_letters(&dead);
+            }
+        };
+        let incidents = self.write_incidents(alerts, merges);
+        let signals = async {
+            if !signals.is_empty() {
+                retry(&self.backpressure, "signals", || {
+                    self.signals.record(&signals)
+                })
+                .await;
+            }
+        };
+        tokio::join!(logs_and_dead_letters, incidents, signals);
+        if !self.taps.is_empty() {
+            let events: Vec<&StoredEvent> = stored.iter().chain(signals_only.iter()).collect();
+            for tap in &self.taps {
+                tap.processed(&events);
+            }
         }
-        if !dead.is_empty() {
-            retry(&self.backpressure, "dead letters", || {
-                self.dead_letters.insert(&dead)
-            })
-            .await;
-            record_dead_letters(&dead);
-        }
+    }
+
+    /// Fold alerts into incidents (telling the listeners) and apply
+    /// fingerprint merges, tenant by tenant.
+    async fn write_incidents(
+        &self,
+        alerts: Vec<(String, crate::runtime::Alert)>,
+        merges: Vec<(String, crate::runtime::FingerprintMerge)>,
+    ) {
         let mut by_tenant: BTreeMap<String, Vec<crate::runtime::Alert>> = BTreeMap::new();
         for (tenant, alert) in alerts {
             by_tenant.entry(tenant).or_default().push(alert);
@@ -104,18 +132,6 @@ impl Sinks {
                 self.incidents.merge_fingerprints(tenant, merges)
             })
             .await;
-        }
-        if !signals.is_empty() {
-            retry(&self.backpressure, "signals", || {
-                self.signals.record(&signals)
-            })
-            .await;
-        }
-        if !self.taps.is_empty() {
-            let events: Vec<&StoredEvent> = stored.iter().chain(signals_only.iter()).collect();
-            for tap in &self.taps {
-                tap.processed(&events);
-            }
         }
     }
 

@@ -1,5 +1,6 @@
-//! One worker thread: poll, run, write, acknowledge, tick; with its
-//! isolation lane ([`super::lane`]) for the tenants whose plugins faulted.
+//! One worker thread: poll, run, hand the results to its writer (which
+//! stores them in order and then acknowledges), tick; with its isolation
+//! lane ([`super::lane`]) for the tenants whose plugins faulted.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -20,12 +21,55 @@ pub(super) struct Worker {
     runtime: Arc<PluginRuntime>,
     registry: Arc<Registry>,
     consumer: Box<dyn Consumer>,
-    sinks: Arc<Sinks>,
     handle: tokio::runtime::Handle,
     chains: HashMap<String, Chain>,
     /// Tenants whose chains moved to the lane.
     isolated: HashSet<String>,
     lane: Lane,
+    writer: Writer,
+}
+
+/// How many batch outputs may wait for the store while the worker runs the
+/// next batch. Past it the worker waits: a slow store slows the worker
+/// instead of growing memory.
+const WRITES_QUEUED: usize = 2;
+
+/// The worker's writes, in order, one at a time, on the async runtime, so
+/// the next batch runs through its chains while this one is being stored.
+struct Writer {
+    sender: tokio::sync::mpsc::Sender<(BatchOutput, Option<Arc<Ticket>>)>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Writer {
+    fn start(sinks: Arc<Sinks>, handle: &tokio::runtime::Handle) -> Self {
+        let (sender, mut receiver) =
+            tokio::sync::mpsc::channel::<(BatchOutput, Option<Arc<Ticket>>)>(WRITES_QUEUED);
+        let task = handle.spawn(async move {
+            while let Some((output, ticket)) = receiver.recv().await {
+                sinks.write(output).await;
+                if let Some(ticket) = ticket {
+                    ticket.finish();
+                }
+            }
+        });
+        Self { sender, task }
+    }
+
+    /// Queue an output; `ticket`'s share finishes once it is stored.
+    fn write(&self, output: BatchOutput, ticket: Option<Arc<Ticket>>) {
+        if self.sender.blocking_send((output, ticket)).is_err() {
+            // The write task is gone (it panicked): the batch stays
+            // unacknowledged rather than be acknowledged unstored.
+            tracing::error!("store writer stopped; batch left unacknowledged");
+        }
+    }
+
+    /// Store everything queued, then stop.
+    fn stop(self, handle: &tokio::runtime::Handle) {
+        drop(self.sender);
+        let _ = handle.block_on(self.task);
+    }
 }
 
 impl Worker {
@@ -45,17 +89,18 @@ impl Worker {
             handle.clone(),
             options.tick,
         )?;
+        let writer = Writer::start(sinks.clone(), &handle);
         Ok(Self {
             index,
             options,
             runtime,
             registry,
             consumer,
-            sinks,
             handle,
             chains: HashMap::new(),
             isolated: HashSet::new(),
             lane,
+            writer,
         })
     }
 
@@ -71,8 +116,7 @@ impl Worker {
                     let events = std::mem::take(&mut delivery.events);
                     let ticket = Ticket::new(delivery, events.len(), Instant::now());
                     let output = self.process(events, &ticket);
-                    self.handle.block_on(self.sinks.write(output));
-                    ticket.finish();
+                    self.writer.write(output, Some(ticket));
                 }
                 None if self.consumer.finished() => break,
                 None => {}
@@ -82,6 +126,7 @@ impl Worker {
                 self.tick();
             }
         }
+        self.writer.stop(&self.handle);
         self.lane.stop();
         tracing::debug!(
             worker = self.index,
@@ -156,7 +201,7 @@ impl Worker {
             chain.tick(now, &mut out);
         }
         if !out.alerts.is_empty() {
-            self.handle.block_on(self.sinks.write(out));
+            self.writer.write(out, None);
         }
     }
 }
