@@ -37,11 +37,17 @@ pub fn production_config(data: &Path, run: &str) -> Config {
 /// A fresh tenant named after `prefix` and a key for it, in the shared
 /// PostgreSQL: (tenant, plaintext key).
 pub async fn tenant_key(prefix: &str) -> (String, String) {
+    let tenant = unique_tenant(prefix);
+    let key = create_tenant(&tenant).await;
+    (tenant, key)
+}
+
+/// Create `tenant` in the shared PostgreSQL; returns a plaintext key for it.
+pub async fn create_tenant(tenant: &str) -> String {
     let database = SqlDatabase::open_postgres(&service("SLUICE_TEST_POSTGRES_URL"))
         .await
         .expect("postgres");
-    let tenant = unique_tenant(prefix);
-    database.create_tenant(&tenant, 0).await.expect("tenant");
-    let (_, key) = database.create_key(&tenant, "e2e", 0).await.expect("key");
-    (tenant, key)
+    database.create_tenant(tenant, 0).await.expect("tenant");
+    let (_, key) = database.create_key(tenant, "e2e", 0).await.expect("key");
+    key
 }

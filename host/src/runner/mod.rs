@@ -78,6 +78,20 @@ pub struct BatchOutput {
     pub processed: u64,
 }
 
+impl BatchOutput {
+    /// Append a later batch's results, so several batches are stored in
+    /// one write (their order kept).
+    pub fn absorb(&mut self, later: BatchOutput) {
+        self.stored.extend(later.stored);
+        self.signals_only.extend(later.signals_only);
+        self.signals.merge(later.signals);
+        self.dead.extend(later.dead);
+        self.alerts.extend(later.alerts);
+        self.merges.extend(later.merges);
+        self.processed += later.processed;
+    }
+}
+
 /// The running workers.
 pub struct Runner {
     threads: Vec<JoinHandle<()>>,
