@@ -209,7 +209,18 @@ async fn every_bad_input_gets_its_own_4xx_and_loses_nothing_accepted() {
             413,
             "too_many_events",
         ),
-        ("oversize body", "text/plain", vec![b'a'; 17 << 20], 413, ""),
+        // One byte over the limit: the server answers 413 without reading the
+        // rest, so a body much larger than the limit could still be on its
+        // way when the connection closes, and the client would lose the
+        // answer (seen once under load). One byte is already in the
+        // socket's buffers by then.
+        (
+            "oversize body",
+            "text/plain",
+            vec![b'a'; sluice::config::MAX_BODY_BYTES + 1],
+            413,
+            "",
+        ),
         (
             "wrong content type",
             "application/xml",
