@@ -484,15 +484,7 @@ async fn alerts_become_incidents_with_a_lifecycle_and_metrics_add_up() {
         .map(|s| s["total"].as_u64().unwrap())
         .sum();
     assert_eq!(services, 20);
-    let prometheus = sluice
-        .http
-        .get(format!("{}/metrics", sluice.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let prometheus = sluice.metrics().await;
     assert!(
         prometheus.contains("sluice_events_ingested_total"),
         "{prometheus}"

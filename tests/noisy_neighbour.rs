@@ -397,15 +397,7 @@ async fn a_faulting_tenant_is_recovered_apart_from_the_tenants_behind_it() {
         "every A event is a dead letter"
     );
     assert_eq!(dead.count("b").await.unwrap(), 0);
-    let metrics = sluice
-        .http
-        .get(format!("{}/metrics", sluice.url))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = sluice.metrics().await;
     assert!(
         metrics.contains("sluice_tenants_isolated_total{tenant=\"a\"} 1"),
         "one tenant moved to the lane"

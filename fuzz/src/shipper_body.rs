@@ -1,9 +1,6 @@
 //! The shippers' protocols: OTLP/HTTP logs (protobuf and JSON), Loki push
 //! (snappy protobuf and JSON), Elasticsearch bulk; with and without gzip.
 
-use std::io::Write;
-
-use serde_json::Value;
 use sluice_formats::body::{DecodeLimits, inflate};
 use sluice_formats::shippers::{elastic, loki, otlp};
 
@@ -81,9 +78,7 @@ pub fn check(data: &[u8]) {
     }
     let mut encoding = None;
     if wrapping == Wrapping::Gzip {
-        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        encoder.write_all(&body).expect("gzip into memory");
-        body = encoder.finish().expect("gzip into memory");
+        body = crate::gzip(&body);
         encoding = Some("gzip");
     }
     let result = match protocol {
@@ -128,24 +123,5 @@ pub fn check(data: &[u8]) {
             })
         }
     };
-    match result {
-        Ok(payloads) => {
-            assert!(
-                payloads.len() <= LIMITS.max_events,
-                "more events than the limit"
-            );
-            for payload in &payloads {
-                assert!(
-                    payload.len() <= LIMITS.max_line_bytes,
-                    "payload over the line limit"
-                );
-                let value: Value = serde_json::from_str(payload).expect("a payload must be JSON");
-                assert!(value.is_object(), "a payload must be a JSON object");
-            }
-        }
-        Err(error) => {
-            assert!(error.status.is_client_error(), "{error:?} is not a 4xx");
-            assert!(!error.message.is_empty(), "an error without a message");
-        }
-    }
+    crate::check_decoded(result, &LIMITS, true);
 }

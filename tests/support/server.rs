@@ -129,6 +129,18 @@ impl TestServer {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// The Prometheus exposition at `/metrics`, as text.
+    pub async fn metrics(&self) -> String {
+        self.http
+            .get(format!("{}/metrics", self.url))
+            .send()
+            .await
+            .expect("request")
+            .text()
+            .await
+            .expect("metrics text")
+    }
+
     /// Every stored event of the key's tenant matching `query`, all pages.
     pub async fn all_logs(&self, key: &str, query: &str) -> Vec<Value> {
         let mut events = Vec::new();
