@@ -6,7 +6,6 @@
 //! carries the event as it entered the pipeline, ready for replay.
 
 use std::collections::HashMap;
-use std::collections::hash_map::Entry;
 use std::sync::Arc;
 
 use super::BatchOutput;
@@ -271,19 +270,19 @@ pub fn current<'a>(
     pipeline: &Arc<Pipeline>,
     tenant: &str,
 ) -> Result<&'a mut Chain, StartFailed> {
-    let start = || {
-        Chain::start(runtime, pipeline.clone(), tenant)
-            .map_err(|(step, error)| StartFailed { step, error })
-    };
-    if chains
+    // Looked up by `&str` first: the common case (the chain exists and is
+    // current) allocates nothing on the per-batch path.
+    let current = chains
         .get(tenant)
-        .is_some_and(|c| c.pipeline().version != pipeline.version)
-    {
+        .is_some_and(|c| c.pipeline().version == pipeline.version);
+    if !current {
         // The stale chain's instances go before the new ones start.
         chains.remove(tenant);
+        let chain = Chain::start(runtime, pipeline.clone(), tenant)
+            .map_err(|(step, error)| StartFailed { step, error })?;
+        chains.insert(tenant.to_owned(), chain);
     }
-    match chains.entry(tenant.to_owned()) {
-        Entry::Occupied(entry) => Ok(entry.into_mut()),
-        Entry::Vacant(entry) => Ok(entry.insert(start()?)),
-    }
+    Ok(chains
+        .get_mut(tenant)
+        .expect("the tenant's chain is present: found or inserted above"))
 }
