@@ -149,3 +149,65 @@ async fn failed_events_are_dead_lettered_listed_and_replayed() {
     assert_eq!(page["dead_letters"].as_array().map(Vec::len), Some(2));
     sluice.server.shutdown().await.unwrap();
 }
+
+/// A process holds a bounded number of plugin instances (by default what
+/// the kernel's mapping limit leaves room for). A tenant whose chain would
+/// pass it gets dead letters that say which limit to raise; the process
+/// stays healthy and the tenants it already serves go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_past_the_instance_limit_gets_dead_letters_and_the_others_go_on() {
+    let pipelines = tempfile::tempdir().unwrap();
+    pipeline(pipelines.path(), false);
+    let dir = pipelines.path().to_owned();
+    let sluice = TestServer::start_with(
+        |c| {
+            c.pipelines_dir = dir;
+            c.runner.max_plugin_instances = Some(1);
+        },
+        Vec::new(),
+    )
+    .await;
+    let post = |key: String, body: &'static str| {
+        let sluice = &sluice;
+        async move { sluice.post("/v1/logs", &key, "text/plain", body).await.0 }
+    };
+    assert_eq!(post(sluice.key.clone(), "first\n").await, 202);
+    sluice
+        .wait_for_logs(&sluice.key, 1, Duration::from_secs(30))
+        .await;
+
+    let late = sluice.tenant("late").await;
+    assert_eq!(post(late.clone(), "no room\n").await, 202);
+    let mut letters = Vec::new();
+    let started = Instant::now();
+    while letters.is_empty() && started.elapsed() < Duration::from_secs(30) {
+        let (_, page) = sluice.get("/v1/dead-letters", &late).await;
+        letters = page["dead_letters"].as_array().cloned().unwrap_or_default();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(letters.len(), 1, "the late tenant's event is kept, not lost");
+    assert_eq!(letters[0]["code"], "init_failed");
+    let error = letters[0]["error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("1 plugin instances") && error.contains("runner.max_plugin_instances"),
+        "{error}"
+    );
+    assert_eq!(letters[0]["event"]["raw"], "no room");
+
+    // The tenant already served goes on, and the gauge shows the one instance.
+    assert_eq!(post(sluice.key.clone(), "second\n").await, 202);
+    sluice
+        .wait_for_logs(&sluice.key, 2, Duration::from_secs(30))
+        .await;
+    let metrics = sluice.metrics().await;
+    assert!(
+        metrics.contains("sluice_plugin_instances 1\n")
+            && metrics.contains("sluice_plugin_instance_capacity 1\n"),
+        "{}",
+        metrics
+            .lines()
+            .filter(|l| l.contains("instances"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}

@@ -19,7 +19,7 @@ use sluice::runner::sinks::Tap;
 use sluice::runtime::{InitContext, StepLimits, StepRunner};
 use sluice::store::StoredEvent;
 use sluice_tests::server::TestServer;
-use sluice_tests::{percentile, rss_bytes};
+use sluice_tests::{mapping_count, percentile, pss_bytes, rss_bytes};
 
 /// When each event id was processed.
 #[derive(Default)]
@@ -75,6 +75,8 @@ async fn new_tenants_first_batch_cost_and_memory_per_tenant() {
     // Warm the process (plugins compiled, first tenant's chain built).
     latency(&sluice, &seen, &sluice.key, "warm").await;
     let rss_before = rss_bytes();
+    let pss_before = pss_bytes();
+    let maps_before = mapping_count();
     let (mut first, mut second) = (Vec::new(), Vec::new());
     for n in 0..tenants {
         let key = sluice.tenant(&format!("bench-{n}")).await;
@@ -82,11 +84,15 @@ async fn new_tenants_first_batch_cost_and_memory_per_tenant() {
         second.push(latency(&sluice, &seen, &key, "second").await);
     }
     let rss_after = rss_bytes();
+    let pss_after = pss_bytes();
+    let maps_after = mapping_count();
     first.sort_by(f64::total_cmp);
     second.sort_by(f64::total_cmp);
     println!(
         "{tenants} new tenants: first event p50 {:.2} ms, p99 {:.2} ms; second event p50 {:.2} ms, \
-         p99 {:.2} ms; first-batch cost p50 {:.2} ms; RSS +{:.0} MiB ({:.0} KiB per tenant)",
+         p99 {:.2} ms; first-batch cost p50 {:.2} ms; RSS +{:.0} MiB ({:.0} KiB per tenant); \
+         PSS +{:.0} MiB ({:.0} KiB per tenant); \
+         {:.1} memory mappings per tenant ({maps_after} in all)",
         percentile(&first, 0.5),
         percentile(&first, 0.99),
         percentile(&second, 0.5),
@@ -94,6 +100,9 @@ async fn new_tenants_first_batch_cost_and_memory_per_tenant() {
         percentile(&first, 0.5) - percentile(&second, 0.5),
         (rss_after.saturating_sub(rss_before)) as f64 / (1 << 20) as f64,
         (rss_after.saturating_sub(rss_before)) as f64 / 1024.0 / tenants as f64,
+        (pss_after.saturating_sub(pss_before)) as f64 / (1 << 20) as f64,
+        (pss_after.saturating_sub(pss_before)) as f64 / 1024.0 / tenants as f64,
+        maps_after.saturating_sub(maps_before) as f64 / tenants as f64,
     );
     start_cost_by_step(&sluice);
     sluice.server.shutdown().await.expect("shutdown");
@@ -125,7 +134,7 @@ fn start_cost_by_step(sluice: &TestServer) {
     for step in pipeline.steps.iter().chain([&floor]) {
         let (mut start, mut first) = (Vec::new(), Vec::new());
         let mut kept = Vec::new();
-        let rss_before = rss_bytes();
+        let (rss_before, pss_before) = (rss_bytes(), pss_bytes());
         for n in 0..100 {
             let tenant = format!("start-cost-{n}");
             let context = InitContext {
@@ -151,17 +160,18 @@ fn start_cost_by_step(sluice: &TestServer) {
             kept.push(runner);
         }
         let resident = rss_bytes().saturating_sub(rss_before) as f64 / 1024.0 / 100.0;
+        let proportional = pss_bytes().saturating_sub(pss_before) as f64 / 1024.0 / 100.0;
         start.sort_by(f64::total_cmp);
         first.sort_by(f64::total_cmp);
         report.push(format!(
-            "{}: start p50 {:.2} ms, first batch p50 {:.2} ms, {resident:.0} KiB resident",
+            "{}: start p50 {:.2} ms, first batch p50 {:.2} ms, RSS {resident:.0} KiB, PSS {proportional:.0} KiB",
             step.name,
             percentile(&start, 0.5),
             percentile(&first, 0.5)
         ));
     }
     println!(
-        "start cost by step (instantiate + init; then one event; resident per instance): {}",
+        "start cost by step (instantiate + init; then one event; memory per instance): {}",
         report.join("; ")
     );
 }

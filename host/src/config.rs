@@ -204,6 +204,12 @@ pub struct RunnerConfig {
     /// Seconds between retention passes (pipelines' `retention_days`).
     #[serde(default = "default_retention_interval_s")]
     pub retention_interval_s: u64,
+    /// Most plugin instances (four per tenant on a four-step chain) the
+    /// process holds at once. Default: what `vm.max_map_count` leaves room
+    /// for; a tenant whose chain would exceed it gets dead letters naming
+    /// this limit, and every other tenant goes on.
+    #[serde(default)]
+    pub max_plugin_instances: Option<usize>,
 }
 
 impl Default for RunnerConfig {
@@ -213,6 +219,7 @@ impl Default for RunnerConfig {
             batch_events: default_batch(),
             tick_ms: default_tick_ms(),
             retention_interval_s: default_retention_interval_s(),
+            max_plugin_instances: None,
         }
     }
 }

@@ -150,6 +150,7 @@ pub async fn start_with_taps(
                 .clone()
                 .unwrap_or_else(|| config.data_dir.join("cache")),
         ),
+        max_instances: config.runner.max_plugin_instances,
         ..RuntimeOptions::default()
     })?);
     let registry = Arc::new(Registry::new(

@@ -85,6 +85,25 @@ pub fn rss_bytes() -> u64 {
         .map_or(0, |kib| kib * 1024)
 }
 
+/// Proportional set size: resident memory with each shared page counted
+/// once. Every plugin instance maps its module's initial memory image from
+/// the same compiled file, and `VmRSS` counts those shared pages again for
+/// every mapping, so RSS overstates what many instances cost the machine.
+pub fn pss_bytes() -> u64 {
+    let rollup = std::fs::read_to_string("/proc/self/smaps_rollup").unwrap_or_default();
+    rollup
+        .lines()
+        .find_map(|line| line.strip_prefix("Pss:"))
+        .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
+        .map_or(0, |kib| kib * 1024)
+}
+
+/// Memory mappings this process holds: each plugin instance takes a few,
+/// and the kernel caps a process at `vm.max_map_count` (65,530 by default).
+pub fn mapping_count() -> usize {
+    std::fs::read_to_string("/proc/self/maps").map_or(0, |maps| maps.lines().count())
+}
+
 /// The reference workload (`../shared/bench/gen_events.py`, seed 7):
 /// `events` NDJSON lines cut into request bodies of `per_request` events.
 pub fn reference_bodies(events: usize, per_request: usize) -> Vec<String> {

@@ -33,6 +33,11 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 /// `GET /metrics`: Prometheus text format.
 pub async fn metrics(State(state): State<AppState>) -> Response {
     metrics::gauge!("sluice_queue_depth").set(state.producer.depth() as f64);
+    let slots = state.runtime.slots();
+    metrics::gauge!("sluice_plugin_instances").set(slots.live() as f64);
+    if slots.capacity() != usize::MAX {
+        metrics::gauge!("sluice_plugin_instance_capacity").set(slots.capacity() as f64);
+    }
     match &state.metrics {
         Some(handle) => (
             [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

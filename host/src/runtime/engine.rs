@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, OptLevel};
 
+use super::capacity::{InstanceSlots, LimitSource};
 use super::bindings::{ABI_VERSION, HANDLER_EXPORT, Plugin, PluginInfo, PluginPre};
 use super::error::LoadError;
 use super::host::HostState;
@@ -33,6 +34,9 @@ pub struct RuntimeOptions {
     /// Where precompiled artefacts are kept across restarts; `None` keeps
     /// them in memory only.
     pub cache_dir: Option<PathBuf>,
+    /// Most plugin instances live at once; `None` derives it from the
+    /// kernel's mapping limit (see [`super::capacity`]).
+    pub max_instances: Option<usize>,
 }
 
 impl Default for RuntimeOptions {
@@ -40,6 +44,7 @@ impl Default for RuntimeOptions {
         Self {
             epoch_tick: EPOCH_TICK,
             cache_dir: None,
+            max_instances: None,
         }
     }
 }
@@ -83,6 +88,7 @@ pub struct PluginRuntime {
     epoch_tick: Duration,
     ticker_stop: Arc<AtomicBool>,
     ticker: Option<JoinHandle<()>>,
+    slots: Arc<InstanceSlots>,
 }
 
 impl PluginRuntime {
@@ -98,6 +104,10 @@ impl PluginRuntime {
             .memory_reservation(PLUGIN_MEMORY_CAP as u64)
             .memory_reservation_for_growth(16 << 20)
             .max_wasm_stack(1 << 20);
+        // `perf record` can name plugin functions when this is set.
+        if std::env::var_os("SLUICE_WASM_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config)?;
 
         let mut linker: Linker<HostState> = Linker::new(&engine);
@@ -125,6 +135,16 @@ impl PluginRuntime {
         if let Some(dir) = &options.cache_dir {
             std::fs::create_dir_all(dir)?;
         }
+        let slots = InstanceSlots::new(options.max_instances);
+        match slots.limit() {
+            LimitSource::Unbounded => {}
+            limit => tracing::info!(
+                instances = slots.capacity(),
+                tenants_on_four_steps = slots.capacity() / 4,
+                ?limit,
+                "plugin instance capacity"
+            ),
+        }
         Ok(Self {
             engine,
             linker,
@@ -133,12 +153,18 @@ impl PluginRuntime {
             epoch_tick: options.epoch_tick,
             ticker_stop,
             ticker: Some(ticker),
+            slots,
         })
     }
 
     /// The wasmtime engine (for stores).
     pub(crate) fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// The instance slots every [`super::PluginInstance`] takes one of.
+    pub fn slots(&self) -> &Arc<InstanceSlots> {
+        &self.slots
     }
 
     /// The epoch tick this runtime enforces deadlines with.

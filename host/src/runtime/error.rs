@@ -84,6 +84,14 @@ pub enum InitError {
         /// The fault.
         fault: Fault,
     },
+    /// The process already holds all the plugin instances it may.
+    #[error("plugin {plugin} could not be started: {error}")]
+    Capacity {
+        /// Plugin name and version.
+        plugin: String,
+        /// The limit, and what to raise.
+        error: super::capacity::CapacityError,
+    },
     /// Instantiation itself failed (for instance its memory exceeds the cap).
     #[error("plugin {plugin} could not be instantiated: {message}")]
     Instantiate {

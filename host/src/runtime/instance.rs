@@ -10,6 +10,7 @@ use wasmtime::{Store, Trap};
 use super::bindings::{
     Alert, BatchResult, Event, InitContext, LogLevel, Plugin, PluginInfo, PluginPre,
 };
+use super::capacity::Slot;
 use super::engine::{CompiledPlugin, PluginRuntime};
 use super::error::{Fault, InitError};
 use super::host::{HostState, LogContext};
@@ -23,6 +24,8 @@ pub struct PluginInstance {
     deadline: Duration,
     deadline_ticks: u64,
     epoch_tick: Duration,
+    /// Given back when the instance drops.
+    _slot: Slot,
 }
 
 impl PluginInstance {
@@ -36,6 +39,13 @@ impl PluginInstance {
         limits: &StepLimits,
         capture_logs: bool,
     ) -> Result<Self, InitError> {
+        let slot = runtime
+            .slots()
+            .acquire()
+            .map_err(|error| InitError::Capacity {
+                plugin: plugin.label(),
+                error,
+            })?;
         let log = LogContext {
             tenant: context.tenant.clone(),
             step: context.step.clone(),
@@ -61,6 +71,7 @@ impl PluginInstance {
             deadline: limits.deadline,
             deadline_ticks,
             epoch_tick: runtime.epoch_tick(),
+            _slot: slot,
         };
         let result = instance.call(|store, bindings| {
             bindings

@@ -10,10 +10,12 @@
 //! - [`engine`]: the process-wide engine, linker, compile cache, epoch ticker.
 //! - [`instance`]: one store and instance, one bounded call at a time.
 //! - [`step`]: fault isolation by bisection, recovery budget, circuit breaker.
+//! - [`capacity`]: how many instances the process may hold.
 //! - [`limits`]: the limits and their defaults; [`validate`]: output checks.
 
 pub mod bindings;
 pub mod breaker;
+pub mod capacity;
 pub mod engine;
 pub mod error;
 pub mod host;
