@@ -193,6 +193,7 @@ async fn a_tenant_past_the_instance_limit_gets_dead_letters_and_the_others_go_on
         "{error}"
     );
     assert_eq!(letters[0]["event"]["raw"], "no room");
+    assert_eq!(letters[0]["plugin"], "sluice-plugin-normalize@0.1.0");
 
     // The tenant already served goes on, and the gauge shows the one instance.
     assert_eq!(post(sluice.key.clone(), "second\n").await, 202);

@@ -90,7 +90,8 @@ impl DeadLetter {
             "pipeline": self.pipeline,
             "pipeline_version": self.pipeline_version,
             "step": self.step,
-            "plugin": format!("{}@{}", self.plugin, self.plugin_version),
+            "plugin": (!self.plugin.is_empty())
+                .then(|| format!("{}@{}", self.plugin, self.plugin_version)),
             "plugin_sha256": self.plugin_sha256,
             "code": self.code,
             "error": self.error,

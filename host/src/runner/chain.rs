@@ -252,11 +252,21 @@ impl StartFailed {
     ) {
         tracing::error!(%tenant, pipeline = %pipeline.name, version = pipeline.version, step = %self.step, error = %self.error, "cannot start the tenant's chain; events dead-lettered");
         let now = now_ns();
+        let plugin = pipeline
+            .steps
+            .iter()
+            .find(|spec| spec.name == self.step)
+            .map(|spec| &spec.plugin);
         out.dead.extend(events.into_iter().map(|e| {
             let mut letter =
                 DeadLetter::unprocessed(e, &self.step, "init_failed", self.error.to_string(), now);
             letter.pipeline = pipeline.name.clone();
             letter.pipeline_version = pipeline.version;
+            if let Some(plugin) = plugin {
+                letter.plugin = plugin.info.name.clone();
+                letter.plugin_version = plugin.info.version.clone();
+                letter.plugin_sha256 = plugin.sha256.clone();
+            }
             letter
         }));
     }
