@@ -185,7 +185,11 @@ async fn a_tenant_past_the_instance_limit_gets_dead_letters_and_the_others_go_on
         letters = page["dead_letters"].as_array().cloned().unwrap_or_default();
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    assert_eq!(letters.len(), 1, "the late tenant's event is kept, not lost");
+    assert_eq!(
+        letters.len(),
+        1,
+        "the late tenant's event is kept, not lost"
+    );
     assert_eq!(letters[0]["code"], "init_failed");
     let error = letters[0]["error"].as_str().unwrap_or_default();
     assert!(

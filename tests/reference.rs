@@ -11,7 +11,8 @@
 //! ```
 //!
 //! `SLUICE_BENCH_EVENTS` (default 300,000) events, `SLUICE_BENCH_CONNECTIONS`
-//! (default 4) concurrent requests.
+//! (default 4) concurrent requests; `SLUICE_BENCH_PLUGIN_MEMORY=fast` runs the plugins
+//! in the fast memory layout (`runner.plugin_memory`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -19,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use sluice::config::{LogStoreConfig, QueueConfig};
 use sluice::runner::sinks::Tap;
+use sluice::runtime::MemoryLayout;
 use sluice_tests::server::TestServer;
 use sluice_tests::{ProcessedCounter, percentile, reference_bodies};
 
@@ -45,6 +47,9 @@ async fn run(label: &str, store: LogStoreConfig) {
                 };
                 c.limits.tenant_events_per_second = u32::MAX;
                 c.limits.tenant_burst_events = u32::MAX;
+                if std::env::var("SLUICE_BENCH_PLUGIN_MEMORY").as_deref() == Ok("fast") {
+                    c.runner.plugin_memory = MemoryLayout::Fast;
+                }
             },
             vec![counter.clone() as Arc<dyn Tap>],
         )

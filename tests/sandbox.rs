@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sluice::runtime::{
-    Failure, Fault, InitContext, InitError, LoadError, PluginInstance, PluginRuntime,
+    Failure, Fault, InitContext, InitError, LoadError, Outcome, PluginInstance, PluginRuntime,
     QuarantinePolicy, RuntimeOptions, StepLimits, StepOutcome, StepRunner, Value,
 };
 use sluice_tests::{events, plugin, runtime};
@@ -44,7 +44,7 @@ fn infinite_loop_is_stopped_within_deadline_plus_two_ticks() {
     let runtime = Arc::new(
         PluginRuntime::new(RuntimeOptions {
             epoch_tick: tick,
-            cache_dir: None,
+            ..RuntimeOptions::default()
         })
         .unwrap(),
     );
@@ -482,5 +482,56 @@ fn components_are_compiled_once_and_cached_on_disk() {
     assert_eq!(
         step.run(&events("acme", &["ok"])).outcomes,
         vec![StepOutcome::Pass]
+    );
+}
+
+/// A large batch crosses in calls of at most `MAX_CALL_EVENTS` events: the
+/// answer is the same (order, failures, alerts), and the instance's memory,
+/// which never shrinks, stays far below what the whole batch would need.
+#[test]
+fn a_large_batch_crosses_in_bounded_calls_and_the_instance_stays_small() {
+    let runtime = runtime();
+    let testkit = runtime.load_file(&plugin("fixtures/testkit")).unwrap();
+    let mut instance = PluginInstance::start(
+        &runtime,
+        testkit,
+        &context("acme"),
+        r#"{"normal": "upper"}"#,
+        &StepLimits::default(),
+        false,
+    )
+    .unwrap();
+    instance.process(&events("acme", &["warm"])).unwrap();
+    let before = instance.memory_bytes();
+
+    // 1,000 events of ≈ 1 KiB: ≈ 1 MiB packed, more once unpacked.
+    let filler = "x".repeat(1000);
+    let messages: Vec<String> = (0..1000)
+        .map(|i| match i {
+            900 => "fail".to_owned(),
+            950 => "alert".to_owned(),
+            _ => format!("m{i} {filler}"),
+        })
+        .collect();
+    let refs: Vec<&str> = messages.iter().map(String::as_str).collect();
+    let result = instance.process(&events("acme", &refs)).unwrap();
+    assert_eq!(result.outcomes.len(), 1000);
+    for (i, outcome) in result.outcomes.iter().enumerate() {
+        match (i, outcome) {
+            (900, Outcome::Fail(reason)) => assert_eq!(reason, "asked to fail"),
+            (950, _) => {}
+            (_, Outcome::Keep(event)) => {
+                assert!(event.message.starts_with(&format!("M{i} ")), "event {i}")
+            }
+            (_, other) => panic!("event {i}: {other:?}"),
+        }
+    }
+    assert_eq!(result.alerts.len(), 1, "the alert from a late call is kept");
+
+    let grown = instance.memory_bytes() - before;
+    assert!(
+        grown < 1 << 20,
+        "the instance grew by {} KiB for a 1 MiB batch: it was handed in one call",
+        grown >> 10
     );
 }

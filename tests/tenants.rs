@@ -151,7 +151,10 @@ async fn busy_tenants(sluice: &TestServer, seen: &Seen, keys: &[String], pss_bef
     }
     let began = Instant::now();
     while seen.1.load(Ordering::Relaxed) < start + keys.len() * batch {
-        assert!(began.elapsed() < Duration::from_secs(600), "batches not processed");
+        assert!(
+            began.elapsed() < Duration::from_secs(600),
+            "batches not processed"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let pss = pss_bytes().saturating_sub(pss_before);

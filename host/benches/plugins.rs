@@ -4,13 +4,15 @@
 //! (seed JSON payloads for normalize; parsed events for the others).
 //!
 //! `cargo xtask plugins && cargo bench -p sluice --bench plugins`
+//! (`SLUICE_BENCH_PLUGIN_MEMORY=fast`: the fast memory layout).
 
 use std::path::Path;
 use std::sync::Arc;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use sluice::runtime::{
-    Event, InitContext, Level, PluginInstance, PluginRuntime, RuntimeOptions, StepLimits,
+    Event, InitContext, Level, MemoryLayout, PluginInstance, PluginRuntime, RuntimeOptions,
+    StepLimits,
 };
 use sluice_plugin_sdk::testing::Harness;
 
@@ -162,7 +164,17 @@ fn run<P: sluice_plugin_sdk::Plugin>(
 }
 
 fn plugins(c: &mut Criterion) {
-    let runtime = Arc::new(PluginRuntime::new(RuntimeOptions::default()).expect("runtime"));
+    let memory_layout = match std::env::var("SLUICE_BENCH_PLUGIN_MEMORY").as_deref() {
+        Ok("fast") => MemoryLayout::Fast,
+        _ => MemoryLayout::Dense,
+    };
+    let runtime = Arc::new(
+        PluginRuntime::new(RuntimeOptions {
+            memory_layout,
+            ..RuntimeOptions::default()
+        })
+        .expect("runtime"),
+    );
     run::<sluice_plugin_normalize::Normalize>(c, &runtime, "normalize", true);
     run::<sluice_plugin_redact::Redact>(c, &runtime, "redact", false);
     run::<sluice_plugin_fingerprint::Fingerprint>(c, &runtime, "fingerprint", false);

@@ -210,6 +210,10 @@ pub struct RunnerConfig {
     /// this limit, and every other tenant goes on.
     #[serde(default)]
     pub max_plugin_instances: Option<usize>,
+    /// `dense` (default: tens of thousands of instances per process) or
+    /// `fast` (no bounds checks in plugin code, at most about 7,500 tenants).
+    #[serde(default)]
+    pub plugin_memory: crate::runtime::MemoryLayout,
 }
 
 impl Default for RunnerConfig {
@@ -220,6 +224,7 @@ impl Default for RunnerConfig {
             tick_ms: default_tick_ms(),
             retention_interval_s: default_retention_interval_s(),
             max_plugin_instances: None,
+            plugin_memory: crate::runtime::MemoryLayout::Dense,
         }
     }
 }

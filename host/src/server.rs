@@ -151,6 +151,7 @@ pub async fn start_with_taps(
                 .unwrap_or_else(|| config.data_dir.join("cache")),
         ),
         max_instances: config.runner.max_plugin_instances,
+        memory_layout: config.runner.plugin_memory,
         ..RuntimeOptions::default()
     })?);
     let registry = Arc::new(Registry::new(

@@ -13,6 +13,10 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+/// Address space left to plugin memories: most of x86-64's 128 TiB of user
+/// space, the rest for the process itself.
+pub const USABLE_ADDRESS_SPACE: u64 = 120 << 40;
+
 /// Mappings one instance takes (measured: `tests/tenants.rs` prints them).
 pub const MAPPINGS_PER_INSTANCE: usize = 4;
 
@@ -27,6 +31,8 @@ pub enum LimitSource {
     Configured,
     /// Derived from `vm.max_map_count` (the value it was derived from).
     MapCount(usize),
+    /// The address space: each instance reserves this many bytes of it.
+    AddressSpace(u64),
     /// Not on Linux, or the limit could not be read: no limit.
     Unbounded,
 }
@@ -42,11 +48,16 @@ pub struct InstanceSlots {
 impl InstanceSlots {
     /// Slots for `configured` instances, or as many as the kernel's mapping
     /// limit leaves room for.
-    pub fn new(configured: Option<usize>) -> Arc<Self> {
+    /// Each instance reserves `reserved_bytes` of address space.
+    pub fn new(configured: Option<usize>, reserved_bytes: u64) -> Arc<Self> {
+        let by_address = (USABLE_ADDRESS_SPACE / reserved_bytes.max(1)) as usize;
         let (capacity, limit) = match configured {
             Some(capacity) => (capacity, LimitSource::Configured),
             None => match kernel_map_limit() {
-                Some((limit, in_use)) => (capacity_for(limit, in_use), LimitSource::MapCount(limit)),
+                Some((limit, in_use)) if capacity_for(limit, in_use) < by_address => {
+                    (capacity_for(limit, in_use), LimitSource::MapCount(limit))
+                }
+                Some(_) => (by_address, LimitSource::AddressSpace(reserved_bytes)),
                 None => (usize::MAX, LimitSource::Unbounded),
             },
         };
@@ -125,6 +136,13 @@ impl std::fmt::Display for CapacityError {
                  mappings each); raise it (sysctl -w vm.max_map_count=262144) or spread \
                  tenants over more processes"
             ),
+            LimitSource::AddressSpace(reserved) => write!(
+                f,
+                "this process already holds {capacity} plugin instances, all its address space \
+                 holds at {} MiB each (runner.plugin_memory = \"fast\"); use the dense layout \
+                 or spread tenants over more processes",
+                reserved >> 20
+            ),
             LimitSource::Unbounded => write!(f, "no more plugin instances fit"),
         }
     }
@@ -164,7 +182,7 @@ mod tests {
 
     #[test]
     fn slots_are_refused_at_capacity_and_come_back_when_dropped() {
-        let slots = InstanceSlots::new(Some(2));
+        let slots = InstanceSlots::new(Some(2), 1 << 30);
         let a = slots.acquire().expect("first");
         let _b = slots.acquire().expect("second");
         let refused = slots.acquire().expect_err("third is over the limit");
@@ -194,8 +212,15 @@ mod tests {
         if cfg!(target_os = "linux") {
             let (limit, in_use) = kernel_map_limit().expect("readable on Linux");
             assert!(limit > 0 && in_use > 0);
-            let slots = InstanceSlots::new(None);
+            let slots = InstanceSlots::new(None, 112 << 20);
             assert_eq!(slots.limit(), LimitSource::MapCount(limit));
+            // With 4 GiB per instance the address space runs out first
+            // once the mapping limit is raised.
+            let fast = InstanceSlots::new(None, (4 << 30) + (64 << 20));
+            if capacity_for(limit, in_use) > 30_000 {
+                assert!(matches!(fast.limit(), LimitSource::AddressSpace(_)));
+            }
+            assert!(fast.capacity() <= 30_250, "{}", fast.capacity());
         }
     }
 }

@@ -3,7 +3,7 @@
 //! and memory, and every failure comes back as a typed [`Fault`].
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use wasmtime::{Store, Trap};
 
@@ -14,7 +14,7 @@ use super::capacity::Slot;
 use super::engine::{CompiledPlugin, PluginRuntime};
 use super::error::{Fault, InitError};
 use super::host::{HostState, LogContext};
-use super::limits::{StepLimits, deadline_ticks};
+use super::limits::{MAX_CALL_EVENTS, StepLimits, deadline_ticks};
 
 /// A plugin instance with its own store.
 pub struct PluginInstance {
@@ -91,6 +91,11 @@ impl PluginInstance {
         }
     }
 
+    /// Bytes of linear memory the instance holds (its high-water mark).
+    pub fn memory_bytes(&self) -> usize {
+        self.store.data().limiter.size()
+    }
+
     /// The plugin this instance runs.
     pub fn plugin(&self) -> &Arc<CompiledPlugin> {
         &self.plugin
@@ -103,12 +108,46 @@ impl PluginInstance {
     }
 
     /// Process one batch within `deadline` instead of the step's budget.
+    ///
+    /// The batch crosses in calls of at most [`MAX_CALL_EVENTS`] events,
+    /// all within the one deadline: a plugin's linear memory never shrinks,
+    /// so the largest call an instance ever served sets what it holds for
+    /// the rest of its life.
     pub fn process_within(
         &mut self,
         batch: &[Event],
         deadline: Duration,
     ) -> Result<BatchResult, Fault> {
-        let ticks = self.runtime_ticks(deadline);
+        if batch.len() <= MAX_CALL_EVENTS {
+            return self.process_call(batch, self.runtime_ticks(deadline), deadline);
+        }
+        let started = Instant::now();
+        let mut whole = BatchResult {
+            outcomes: Vec::with_capacity(batch.len()),
+            alerts: Vec::new(),
+            merges: Vec::new(),
+        };
+        for part in batch.chunks(MAX_CALL_EVENTS) {
+            let left = deadline
+                .checked_sub(started.elapsed())
+                .filter(|left| !left.is_zero())
+                .ok_or(Fault::Timeout { deadline })?;
+            let ticks = deadline_ticks(left, self.epoch_tick);
+            let result = self.process_call(part, ticks, deadline)?;
+            whole.outcomes.extend(result.outcomes);
+            whole.alerts.extend(result.alerts);
+            whole.merges.extend(result.merges);
+        }
+        Ok(whole)
+    }
+
+    /// One call into the plugin, `ticks` epochs from now at most.
+    fn process_call(
+        &mut self,
+        batch: &[Event],
+        ticks: u64,
+        deadline: Duration,
+    ) -> Result<BatchResult, Fault> {
         let packed = super::pack::pack(batch);
         let result = self.call_with(ticks, deadline, |store, bindings| {
             bindings

@@ -16,6 +16,17 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 
 pub use sluice_batch_codec::limits::{MAX_ALERTS_PER_CALL, MAX_EVENT_ATTRIBUTES, MAX_EVENT_BYTES};
 
+/// Most events handed to a plugin in one call; a larger batch crosses in
+/// several calls within its one deadline. A plugin's linear memory never
+/// shrinks, so an instance keeps the heap its largest call needed (the
+/// packed batch, the events the SDK builds from it, the packed answer) for
+/// the rest of its life. After one 1,000-event batch per tenant, a
+/// tenant's four instances held 4.7 MiB when the batch crossed in one call,
+/// 1.4 MiB in calls of 128, 1.1 MiB in calls of 64 (`tests/tenants.rs` with
+/// `SLUICE_BENCH_BATCH`), with no change in throughput that the reference
+/// benchmark could see: a call costs a few microseconds.
+pub const MAX_CALL_EVENTS: usize = 64;
+
 /// Most log lines one call may write through the `log` import; the rest are
 /// counted and reported as suppressed. Bounds log flooding by one tenant.
 pub const MAX_LOG_LINES_PER_CALL: u32 = 64;
@@ -48,12 +59,17 @@ pub const RECOVERY_DEADLINES: u32 = 5;
 pub struct MemoryLimiter {
     cap: usize,
     refused: Option<usize>,
+    size: usize,
 }
 
 impl MemoryLimiter {
     /// A limiter allowing at most `cap` bytes of linear memory.
     pub fn new(cap: usize) -> Self {
-        Self { cap, refused: None }
+        Self {
+            cap,
+            refused: None,
+            size: 0,
+        }
     }
 
     /// The size of the last refused growth since [`Self::reset`], if any.
@@ -70,6 +86,12 @@ impl MemoryLimiter {
     pub fn cap(&self) -> usize {
         self.cap
     }
+
+    /// The instance's linear memory in bytes: it never shrinks, so this is
+    /// the most the instance ever needed.
+    pub fn size(&self) -> usize {
+        self.size
+    }
 }
 
 impl ResourceLimiter for MemoryLimiter {
@@ -83,6 +105,7 @@ impl ResourceLimiter for MemoryLimiter {
             self.refused = Some(desired);
             return Ok(false);
         }
+        self.size = self.size.max(desired);
         Ok(true)
     }
 
@@ -113,8 +136,10 @@ mod tests {
         let mut limiter = MemoryLimiter::new(64 << 20);
         assert!(limiter.memory_growing(0, 64 << 20, None).unwrap());
         assert_eq!(limiter.refused(), None);
+        assert_eq!(limiter.size(), 64 << 20);
         assert!(!limiter.memory_growing(0, (64 << 20) + 65536, None).unwrap());
         assert_eq!(limiter.refused(), Some((64 << 20) + 65536));
+        assert_eq!(limiter.size(), 64 << 20, "a refused growth does not count");
         limiter.reset();
         assert_eq!(limiter.refused(), None);
     }

@@ -28,7 +28,7 @@ pub mod validate;
 pub use bindings::{
     Alert, Attribute, Event, FingerprintMerge, InitContext, Level, Outcome, PluginInfo, Value,
 };
-pub use engine::{CompiledPlugin, PluginRuntime, RuntimeOptions};
+pub use engine::{CompiledPlugin, MemoryLayout, PluginRuntime, RuntimeOptions};
 pub use error::{Failure, Fault, InitError, LoadError};
 pub use instance::PluginInstance;
 pub use limits::{QuarantinePolicy, StepLimits};
