@@ -190,9 +190,7 @@ impl Chain {
         }
         out.processed += current.len() as u64;
         if sinks.signals {
-            for event in &current {
-                out.signals.add(event);
-            }
+            out.signals.add_all(&current);
         }
         let stored = current.into_iter().map(|event| StoredEvent {
             event,

@@ -114,10 +114,21 @@ impl Sinks {
         }
         for (tenant, alerts) in &by_tenant {
             let now = now_ns();
-            let changes = retry(&self.backpressure, "incidents", || {
-                self.incidents.record_alerts(tenant, alerts, now)
-            })
-            .await;
+            // One alert per attempt: each is stored in its own transaction, so
+            // a retry redoes only the alert that failed. Retrying the whole
+            // list would fold the alerts already stored in a second time (an
+            // incident resolved meanwhile would reopen) and drop their
+            // changes from the notifications.
+            let mut changes = Vec::with_capacity(alerts.len());
+            for alert in alerts {
+                changes.extend(
+                    retry(&self.backpressure, "incidents", || {
+                        self.incidents
+                            .record_alerts(tenant, std::slice::from_ref(alert), now)
+                    })
+                    .await,
+                );
+            }
             for listener in &self.incident_listeners {
                 listener.changed(tenant, &changes);
             }

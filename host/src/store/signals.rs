@@ -77,43 +77,69 @@ pub struct SignalBatch {
 impl SignalBatch {
     /// Count one processed event.
     pub fn add(&mut self, event: &Event) {
-        let day = event_time_ns(event).div_euclid(DAY_NS);
-        let project = event.project.clone().unwrap_or_default();
-        let mut count = |dimension: Dimension, item: String| {
-            *self
-                .counts
-                .entry(SignalKey {
-                    tenant: event.tenant.clone(),
-                    project: project.clone(),
-                    day,
-                    dimension,
-                    item,
-                })
-                .or_default() += 1;
-        };
-        count(Dimension::Total, String::new());
-        count(
-            Dimension::Level,
-            event.level.map_or("unknown", level_name).to_owned(),
-        );
-        count(
-            Dimension::Service,
-            event.service.clone().unwrap_or_default(),
-        );
-        if let Some(fingerprint) = event.fingerprint {
-            let hex = format_fingerprint(fingerprint);
-            count(Dimension::Fingerprint, hex.clone());
+        self.add_all(std::slice::from_ref(event));
+    }
+
+    /// Count a batch of processed events. They are tallied under keys
+    /// borrowed from the events first, so a batch allocates once per
+    /// distinct counter rather than a handful of strings per event.
+    pub fn add_all(&mut self, events: &[Event]) {
+        #[derive(PartialEq, Eq, Hash)]
+        enum Item<'e> {
+            Total,
+            Level(&'static str),
+            Service(&'e str),
+            Fingerprint(u64),
+        }
+        type Place<'e> = (&'e str, &'e str, i64);
+        let mut counts: HashMap<(Place<'_>, Item<'_>), u64> = HashMap::new();
+        let mut firsts: HashMap<(&str, &str, u64), (i64, Option<&str>)> = HashMap::new();
+        for event in events {
+            let day = event_time_ns(event).div_euclid(DAY_NS);
+            let project = event.project.as_deref().unwrap_or_default();
+            let place = (event.tenant.as_str(), project, day);
+            let level = event.level.map_or("unknown", level_name);
+            let service = event.service.as_deref().unwrap_or_default();
+            *counts.entry((place, Item::Total)).or_default() += 1;
+            *counts.entry((place, Item::Level(level))).or_default() += 1;
+            *counts.entry((place, Item::Service(service))).or_default() += 1;
+            if let Some(fingerprint) = event.fingerprint {
+                *counts
+                    .entry((place, Item::Fingerprint(fingerprint)))
+                    .or_default() += 1;
+                let first = firsts
+                    .entry((place.0, project, fingerprint))
+                    .or_insert((day, event.template.as_deref()));
+                first.0 = first.0.min(day);
+            }
+        }
+        for (((tenant, project, day), item), count) in counts {
+            let (dimension, item) = match item {
+                Item::Total => (Dimension::Total, String::new()),
+                Item::Level(level) => (Dimension::Level, level.to_owned()),
+                Item::Service(service) => (Dimension::Service, service.to_owned()),
+                Item::Fingerprint(f) => (Dimension::Fingerprint, format_fingerprint(f)),
+            };
+            let key = SignalKey {
+                tenant: tenant.to_owned(),
+                project: project.to_owned(),
+                day,
+                dimension,
+                item,
+            };
+            *self.counts.entry(key).or_default() += count;
+        }
+        for ((tenant, project, fingerprint), (day, template)) in firsts {
+            let key = FingerprintKey {
+                tenant: tenant.to_owned(),
+                project: project.to_owned(),
+                fingerprint: format_fingerprint(fingerprint),
+            };
             let first = self
                 .fingerprints
-                .entry(FingerprintKey {
-                    tenant: event.tenant.clone(),
-                    project,
-                    fingerprint: hex,
-                })
-                .or_insert((day, event.template.clone()));
-            if day < first.0 {
-                first.0 = day;
-            }
+                .entry(key)
+                .or_insert_with(|| (day, template.map(str::to_owned)));
+            first.0 = first.0.min(day);
         }
     }
 
@@ -193,5 +219,48 @@ mod tests {
         );
         assert!(batch.counts.values().all(|&n| n == 2));
         assert_eq!(batch.fingerprints.len(), 1);
+    }
+
+    #[test]
+    fn a_batch_counts_what_its_events_count_one_by_one() {
+        let event = |i: i64| Event {
+            id: i.to_string(),
+            tenant: ["acme", "globex"][(i % 2) as usize].into(),
+            project: (i % 3 != 0).then(|| "web".into()),
+            received_ns: (10 - i) * DAY_NS,
+            timestamp_ns: None,
+            service: (i % 4 != 0).then(|| ["api", "db"][(i % 5 % 2) as usize].into()),
+            level: [None, Some(Level::Info), Some(Level::Error)][(i % 3) as usize],
+            message: "m".into(),
+            attributes: Vec::new(),
+            raw: None,
+            fingerprint: (i % 5 != 0).then_some((i % 3) as u64),
+            template: Some(format!("template {i}")),
+        };
+        let events: Vec<Event> = (0..40).map(event).collect();
+        let mut together = SignalBatch::default();
+        together.add_all(&events);
+        let mut one_by_one = SignalBatch::default();
+        for event in &events {
+            let mut single = SignalBatch::default();
+            single.add(event);
+            one_by_one.merge(single);
+        }
+        assert_eq!(together, one_by_one);
+        let total: u64 = together
+            .counts
+            .iter()
+            .filter(|(k, _)| k.dimension == Dimension::Total)
+            .map(|(_, n)| n)
+            .sum();
+        assert_eq!(total, 40);
+        // A fingerprint keeps its earliest day and the first event's template.
+        let first = &together.fingerprints[&FingerprintKey {
+            tenant: "globex".into(),
+            project: "web".into(),
+            fingerprint: format_fingerprint(1),
+        }];
+        assert_eq!(first.1.as_deref(), Some("template 1"));
+        assert_eq!(first.0, 10 - 37);
     }
 }

@@ -86,7 +86,7 @@ impl DeadLetterStore for SqlDatabase {
         if letters.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = self.begin_write().await?;
         for chunk in letters.chunks(ROWS_PER_INSERT) {
             let mut sql = Sql::new(
                 "INSERT INTO dead_letters (tenant_id, id, pipeline, pipeline_version, step, \
@@ -151,7 +151,7 @@ impl DeadLetterStore for SqlDatabase {
     }
 
     async fn mark_replayed(&self, ids: &[String], now_ns: i64) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = self.begin_write().await?;
         for id in ids {
             Sql::new("UPDATE dead_letters SET replayed_at_ns = ")
                 .bind(now_ns)

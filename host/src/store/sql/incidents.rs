@@ -214,7 +214,7 @@ impl SqlDatabase {
     ) -> Result<IncidentChange, StoreError> {
         let group = group_key(alert);
         let severity = severity_name(alert.severity);
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = self.begin_write().await?;
         let change = match self.find_group(&mut tx, tenant, &group).await? {
             None => {
                 let mut incident = Incident {
@@ -272,7 +272,7 @@ impl SqlDatabase {
         if merge.old == merge.new {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = self.begin_write().await?;
         let old_group = fingerprint_group(merge.old);
         let Some(old) = self.find_group(&mut tx, tenant, &old_group).await? else {
             return Ok(());
@@ -405,7 +405,7 @@ impl IncidentStore for SqlDatabase {
         now_ns: i64,
     ) -> Result<(Incident, Vec<IncidentChange>), StoreError> {
         let _one_at_a_time = self.incidents_lock.lock().await;
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = self.begin_write().await?;
         let mut sql = Sql::new(COLUMNS);
         sql.bind(tenant).push(" AND id = ").bind(id);
         if self.is_postgres {

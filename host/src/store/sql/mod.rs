@@ -81,6 +81,20 @@ impl SqlDatabase {
         })
     }
 
+    /// A transaction that is going to write. On SQLite it takes the write
+    /// lock at `BEGIN IMMEDIATE`: a deferred transaction that reads first
+    /// and then writes fails at once with `SQLITE_BUSY` (the busy timeout
+    /// does not apply to that upgrade) when another connection wrote in
+    /// between, which the concurrent stores of a batch make likely.
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Any>, StoreError> {
+        let began = if self.is_postgres {
+            self.pool.begin().await
+        } else {
+            self.pool.begin_with("BEGIN IMMEDIATE").await
+        };
+        began.map_err(store_error)
+    }
+
     /// The three stores this database backs.
     pub fn stores(self: Arc<Self>) -> DatabaseStores {
         DatabaseStores {

@@ -25,7 +25,7 @@ impl SignalStore for SqlDatabase {
         }
         let counts: Vec<_> = batch.counts.iter().collect();
         let fingerprints: Vec<_> = batch.fingerprints.iter().collect();
-        let mut tx = self.pool.begin().await.map_err(store_error)?;
+        let mut tx = self.begin_write().await?;
         for chunk in counts.chunks(ROWS_PER_STATEMENT) {
             let mut sql = Sql::new(
                 "INSERT INTO signal_counts (tenant_id, project, day, dimension, item, count) VALUES ",
