@@ -255,3 +255,149 @@ where
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    use async_trait::async_trait;
+
+    use super::*;
+    use crate::runtime::{Alert, FingerprintMerge};
+    use crate::store::discard::DiscardLogStore;
+    use crate::store::sql::SqlDatabase;
+    use crate::store::{Incident, IncidentChangeKind, IncidentPatch, IncidentQuery, Page};
+
+    /// The real store, storing each alert on its own as the SQL store does,
+    /// except that the `fail_at`-th alert it is handed fails once, after
+    /// the alerts before it in the same call were stored.
+    struct FailsOnce {
+        inner: Arc<dyn IncidentStore>,
+        alerts: AtomicUsize,
+        fail_at: usize,
+    }
+
+    #[async_trait]
+    impl IncidentStore for FailsOnce {
+        async fn record_alerts(
+            &self,
+            tenant: &str,
+            alerts: &[Alert],
+            now_ns: i64,
+        ) -> Result<Vec<IncidentChange>, StoreError> {
+            let mut changes = Vec::new();
+            for alert in alerts {
+                if self.alerts.fetch_add(1, Ordering::SeqCst) == self.fail_at {
+                    return Err(StoreError::Unavailable("planted".to_owned()));
+                }
+                let one = std::slice::from_ref(alert);
+                changes.extend(self.inner.record_alerts(tenant, one, now_ns).await?);
+            }
+            Ok(changes)
+        }
+        async fn merge_fingerprints(
+            &self,
+            tenant: &str,
+            merges: &[FingerprintMerge],
+        ) -> Result<(), StoreError> {
+            self.inner.merge_fingerprints(tenant, merges).await
+        }
+        async fn list(
+            &self,
+            tenant: &str,
+            query: &IncidentQuery,
+        ) -> Result<Page<Incident>, StoreError> {
+            self.inner.list(tenant, query).await
+        }
+        async fn get(&self, tenant: &str, id: &str) -> Result<Option<Incident>, StoreError> {
+            self.inner.get(tenant, id).await
+        }
+        async fn update(
+            &self,
+            tenant: &str,
+            id: &str,
+            patch: &IncidentPatch,
+            now_ns: i64,
+        ) -> Result<(Incident, Vec<IncidentChange>), StoreError> {
+            self.inner.update(tenant, id, patch, now_ns).await
+        }
+    }
+
+    #[derive(Default)]
+    struct Heard(Mutex<Vec<IncidentChangeKind>>);
+
+    impl IncidentListener for Heard {
+        fn changed(&self, _tenant: &str, changes: &[IncidentChange]) {
+            let mut heard = self.0.lock().expect("not poisoned");
+            heard.extend(changes.iter().map(|c| c.kind));
+        }
+    }
+
+    fn alert(key: &str) -> Alert {
+        Alert {
+            rule: "errors".to_owned(),
+            severity: crate::runtime::bindings::Severity::Error,
+            title: format!("{key} fired"),
+            key: key.to_owned(),
+            fingerprint: None,
+            service: None,
+            window_count: 5,
+            window_ns: 60_000_000_000,
+            baseline: None,
+            sample_event_ids: Vec::new(),
+            attributes: Vec::new(),
+        }
+    }
+
+    /// A store failure part-way through a batch's alerts retries only the
+    /// alert that failed: the ones already stored are not folded in twice,
+    /// and every change still reaches the listeners.
+    #[tokio::test]
+    async fn a_failed_alert_is_retried_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let database = Arc::new(
+            SqlDatabase::open_sqlite(&dir.path().join("sluice.db"))
+                .await
+                .expect("database"),
+        );
+        let stores = database.stores();
+        let incidents = Arc::new(FailsOnce {
+            inner: stores.incidents.clone(),
+            alerts: AtomicUsize::new(0),
+            fail_at: 1,
+        });
+        let heard = Arc::new(Heard::default());
+        let sinks = Sinks {
+            logs: Arc::new(DiscardLogStore),
+            incidents: incidents.clone(),
+            dead_letters: stores.dead_letters.clone(),
+            taps: Vec::new(),
+            signals: stores.signals.clone(),
+            incident_listeners: vec![heard.clone()],
+            backpressure: Arc::new(crate::queue::Backpressure(AtomicBool::new(false))),
+        };
+        let alerts = vec![
+            ("acme".to_owned(), alert("first")),
+            ("acme".to_owned(), alert("second")),
+        ];
+        sinks.write_incidents(alerts, Vec::new()).await;
+
+        let heard = heard.0.lock().expect("not poisoned").clone();
+        assert_eq!(
+            heard,
+            [IncidentChangeKind::Created, IncidentChangeKind::Created]
+        );
+        let page = stores
+            .incidents
+            .list("acme", &IncidentQuery::default())
+            .await
+            .expect("list");
+        assert_eq!(page.items.len(), 2);
+        assert!(
+            page.items.iter().all(|incident| incident.count == 1),
+            "an alert stored twice: {:?}",
+            page.items.iter().map(|i| i.count).collect::<Vec<_>>()
+        );
+    }
+}
