@@ -26,18 +26,23 @@ use sluice::store::StoredEvent;
 use sluice_tests::server::TestServer;
 use sluice_tests::{mapping_count, percentile, pss_bytes, rss_bytes};
 
-/// When each event id was processed (until `count_only`), and how many were.
+/// When each event id was processed (until `count_only` is set), and how
+/// many events were.
 #[derive(Default)]
-struct Seen(Mutex<HashMap<String, Instant>>, AtomicUsize, AtomicBool);
+struct Seen {
+    at: Mutex<HashMap<String, Instant>>,
+    count: AtomicUsize,
+    count_only: AtomicBool,
+}
 
 impl Tap for Seen {
     fn processed(&self, events: &[&StoredEvent]) {
-        self.1.fetch_add(events.len(), Ordering::Relaxed);
-        if self.2.load(Ordering::Relaxed) {
+        self.count.fetch_add(events.len(), Ordering::Relaxed);
+        if self.count_only.load(Ordering::Relaxed) {
             return;
         }
         let now = Instant::now();
-        let mut seen = self.0.lock();
+        let mut seen = self.at.lock();
         for stored in events {
             seen.insert(stored.event.id.clone(), now);
         }
@@ -57,7 +62,7 @@ async fn latency(sluice: &TestServer, seen: &Seen, key: &str, message: &str) -> 
     assert_eq!(status, 202, "{answer}");
     let id = answer["ids"][0].as_str().expect("id").to_owned();
     loop {
-        if let Some(at) = seen.0.lock().get(&id) {
+        if let Some(at) = seen.at.lock().get(&id) {
             return at.duration_since(sent).as_secs_f64() * 1e3;
         }
         if sent.elapsed() > Duration::from_secs(20) {
@@ -134,8 +139,8 @@ async fn busy_tenants(sluice: &TestServer, seen: &Seen, keys: &[String], pss_bef
         return;
     }
     let body = sluice_tests::reference_bodies(batch, batch).remove(0);
-    seen.2.store(true, Ordering::Relaxed);
-    let start = seen.1.load(Ordering::Relaxed);
+    seen.count_only.store(true, Ordering::Relaxed);
+    let start = seen.count.load(Ordering::Relaxed);
     for key in keys {
         loop {
             let (status, answer) = sluice
@@ -150,7 +155,7 @@ async fn busy_tenants(sluice: &TestServer, seen: &Seen, keys: &[String], pss_bef
         }
     }
     let began = Instant::now();
-    while seen.1.load(Ordering::Relaxed) < start + keys.len() * batch {
+    while seen.count.load(Ordering::Relaxed) < start + keys.len() * batch {
         assert!(
             began.elapsed() < Duration::from_secs(600),
             "batches not processed"

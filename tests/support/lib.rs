@@ -77,12 +77,7 @@ pub fn events(tenant: &str, messages: &[&str]) -> Vec<Event> {
 
 /// Resident set size of this process in bytes (Linux).
 pub fn rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
-        .map_or(0, |kib| kib * 1024)
+    proc_kib_field("/proc/self/status", "VmRSS:") * 1024
 }
 
 /// Proportional set size: resident memory with each shared page counted
@@ -90,12 +85,17 @@ pub fn rss_bytes() -> u64 {
 /// the same compiled file, and `VmRSS` counts those shared pages again for
 /// every mapping, so RSS overstates what many instances cost the machine.
 pub fn pss_bytes() -> u64 {
-    let rollup = std::fs::read_to_string("/proc/self/smaps_rollup").unwrap_or_default();
-    rollup
-        .lines()
-        .find_map(|line| line.strip_prefix("Pss:"))
+    proc_kib_field("/proc/self/smaps_rollup", "Pss:") * 1024
+}
+
+/// The `field` line of a `/proc` file (`VmRSS:   1234 kB`), in KiB; 0 when
+/// absent (not Linux).
+fn proc_kib_field(path: &str, field: &str) -> u64 {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
-        .map_or(0, |kib| kib * 1024)
+        .unwrap_or(0)
 }
 
 /// Memory mappings this process holds: each plugin instance takes a few,

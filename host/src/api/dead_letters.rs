@@ -278,12 +278,7 @@ async fn replay_pinned(
             )
         })?
         .map_err(|e| ApiError::new(axum::http::StatusCode::CONFLICT, "init_failed", e))?;
-        output.stored.extend(partial.stored);
-        output.dead.extend(partial.dead);
-        output.alerts.extend(partial.alerts);
-        output.merges.extend(partial.merges);
-        output.signals_only.extend(partial.signals_only);
-        output.signals.merge(partial.signals);
+        output.absorb(partial);
     }
     state.sinks.write(output).await;
     Ok(())

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::{ApiError, AppState};
+use crate::runtime::capacity::LimitSource;
 
 /// `GET /healthz`: the process is up.
 pub async fn healthz() -> impl IntoResponse {
@@ -35,7 +36,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     metrics::gauge!("sluice_queue_depth").set(state.producer.depth() as f64);
     let slots = state.runtime.slots();
     metrics::gauge!("sluice_plugin_instances").set(slots.live() as f64);
-    if slots.capacity() != usize::MAX {
+    if slots.limit() != LimitSource::Unbounded {
         metrics::gauge!("sluice_plugin_instance_capacity").set(slots.capacity() as f64);
     }
     match &state.metrics {

@@ -46,18 +46,20 @@ pub struct InstanceSlots {
 }
 
 impl InstanceSlots {
-    /// Slots for `configured` instances, or as many as the kernel's mapping
-    /// limit leaves room for.
-    /// Each instance reserves `reserved_bytes` of address space.
+    /// Slots for `configured` instances, or as many as both the kernel's
+    /// mapping limit and the address space leave room for when each instance
+    /// reserves `reserved_bytes` of it.
     pub fn new(configured: Option<usize>, reserved_bytes: u64) -> Arc<Self> {
         let by_address = (USABLE_ADDRESS_SPACE / reserved_bytes.max(1)) as usize;
         let (capacity, limit) = match configured {
             Some(capacity) => (capacity, LimitSource::Configured),
             None => match kernel_map_limit() {
-                Some((limit, in_use)) if capacity_for(limit, in_use) < by_address => {
-                    (capacity_for(limit, in_use), LimitSource::MapCount(limit))
-                }
-                Some(_) => (by_address, LimitSource::AddressSpace(reserved_bytes)),
+                Some((limit, in_use)) => match capacity_for(limit, in_use) {
+                    by_mappings if by_mappings < by_address => {
+                        (by_mappings, LimitSource::MapCount(limit))
+                    }
+                    _ => (by_address, LimitSource::AddressSpace(reserved_bytes)),
+                },
                 None => (usize::MAX, LimitSource::Unbounded),
             },
         };

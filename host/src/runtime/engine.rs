@@ -52,7 +52,7 @@ pub enum MemoryLayout {
     Dense,
     /// Each instance reserves the whole 4 GiB a 32-bit memory can address,
     /// plus guard pages, so compiled code needs no bounds checks (measured:
-    /// plugins 1.3-1.5x faster). About 30,000 instances fit in the address
+    /// plugins 1.1-1.35x faster). About 30,000 instances fit in the address
     /// space, so at most about 7,500 tenants on a four-step chain.
     Fast,
 }
