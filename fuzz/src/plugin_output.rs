@@ -5,7 +5,7 @@
 
 use sluice_batch_codec::limits::{MAX_EVENT_ATTRIBUTES, MAX_EVENT_BYTES};
 use sluice_plugin_sdk::bindings::sluice::plugin::types::{PackedEvents, PackedResult};
-use sluice_plugin_sdk::{Attribute, BatchResult, Event, Level, Outcome, Value};
+use sluice_plugin_sdk::{Alert, Attribute, BatchResult, Event, FingerprintMerge, Level, Outcome, Value};
 
 sluice_batch_codec::batch_codec!();
 

@@ -3,14 +3,22 @@
 //! A plugin is one function under `#[plugin]`:
 //!
 //! ```
-//! use sluice_plugin_sdk::{plugin, Event, Outcome, PluginError};
+//! use sluice_plugin_sdk::{plugin, Event, PluginError, Verdict};
 //!
 //! #[plugin]
-//! fn process(mut event: Event) -> Result<Outcome, PluginError> {
-//!     event.message = event.message.trim().to_owned();
-//!     Ok(Outcome::Keep(event))
+//! fn process(event: &mut Event) -> Result<Verdict, PluginError> {
+//!     if event.message.ends_with(' ') {
+//!         event.message.truncate(event.message.trim_end().len());
+//!         return Ok(Verdict::Changed);
+//!     }
+//!     Ok(Verdict::Unchanged)
 //! }
 //! ```
+//!
+//! A plugin changes the event in place and says whether it did: the SDK
+//! reads every event of a batch into the same [`Event`], reusing its
+//! strings, and sends back only the events that changed, so a plugin that
+//! reads more than it writes does not pay for copies it never needed.
 //!
 //! or, when it keeps state or emits alerts, one [`Plugin`] impl exported with
 //! [`export_plugin!`]. Either way the same code compiles natively, so its logic
@@ -77,15 +85,30 @@ pub trait Plugin: Sized + 'static {
     /// shown to the operator, so say which setting is wrong.
     fn new(config: Self::Config, context: &InitContext) -> Result<Self, ConfigError>;
 
-    /// Decide one event. Returning an error fails only this event: it becomes
-    /// a dead letter carrying the error text, and the batch goes on.
-    fn process(&mut self, event: Event, out: &mut Output) -> Result<Outcome, PluginError>;
+    /// Decide one event, changing it in place. Return
+    /// [`Verdict::Changed`] after any change: with [`Verdict::Unchanged`]
+    /// the host keeps the event as it sent it, and the test harness panics
+    /// to point at the lost change. Returning an error fails only this event
+    /// (the host keeps none of the changes): it becomes a dead letter
+    /// carrying the error text, and the batch goes on.
+    fn process(&mut self, event: &mut Event, out: &mut Output) -> Result<Verdict, PluginError>;
 
     /// Called periodically by the host with the current time (nanoseconds since
     /// the Unix epoch), so windows close even when no events arrive.
     fn tick(&mut self, now_ns: i64, out: &mut Output) {
         let _ = (now_ns, out);
     }
+}
+
+/// What a plugin decided about one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The event goes on as it came in; nothing crosses back to the host.
+    Unchanged,
+    /// The event goes on as the plugin changed it.
+    Changed,
+    /// The event leaves the stream on purpose.
+    Drop,
 }
 
 /// Config for a plugin that takes none: any key in the step's table is an error.
@@ -177,6 +200,5 @@ impl fmt::Debug for ConfigError {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::bindings::sluice::plugin::types::{PackedEvents, PackedResult};
-    pub use crate::export::codec::{pack_result, unpack};
-    pub use crate::export::{Instance, fail_all};
+    pub use crate::export::Instance;
 }

@@ -1,21 +1,23 @@
 //! A native harness for unit-testing plugins with plain `cargo test`.
 //!
-//! It drives the plugin through the same adapter the wasm export uses, so
-//! config parsing, per-event error isolation and outcomes behave exactly as
-//! they will in the host (limits and the sandbox aside: test those with
-//! `sluice plugin test`).
+//! It drives the plugin through the same adapter the wasm export uses (its
+//! entry for owned events; the packed entry is tested to answer the same),
+//! so config parsing, per-event error isolation and outcomes behave exactly
+//! as they will in the host (limits and the sandbox aside: test those with
+//! `sluice plugin test`). In a debug build it also panics when a plugin
+//! changes an event but answers `Verdict::Unchanged`.
 //!
 //! ```
-//! use sluice_plugin_sdk::{testing::Harness, Event, NoConfig, Plugin, Outcome, Output,
-//!     PluginError, ConfigError, InitContext};
+//! use sluice_plugin_sdk::{testing::Harness, Event, NoConfig, Plugin, Output,
+//!     PluginError, ConfigError, InitContext, Verdict};
 //!
 //! struct Shout;
 //! impl Plugin for Shout {
 //!     type Config = NoConfig;
 //!     fn new(_: NoConfig, _: &InitContext) -> Result<Self, ConfigError> { Ok(Shout) }
-//!     fn process(&mut self, mut e: Event, _: &mut Output) -> Result<Outcome, PluginError> {
+//!     fn process(&mut self, e: &mut Event, _: &mut Output) -> Result<Verdict, PluginError> {
 //!         e.message = e.message.to_uppercase();
-//!         Ok(Outcome::Keep(e))
+//!         Ok(Verdict::Changed)
 //!     }
 //! }
 //!

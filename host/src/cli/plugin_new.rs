@@ -110,7 +110,7 @@ const LIB_RS: &str = r##"//! A Sluice plugin. Build: `cargo build --release --ta
 //! Test natively: `cargo test`.
 
 use serde::Deserialize;
-use sluice_plugin_sdk::{plugin, Event, Outcome, PluginError};
+use sluice_plugin_sdk::{plugin, Event, PluginError, Verdict};
 
 /// The step's config table in the pipeline file.
 #[derive(Debug, Default, Deserialize)]
@@ -122,17 +122,17 @@ pub struct Config {
 }
 
 #[plugin]
-fn process(mut event: Event, config: &Config) -> Result<Outcome, PluginError> {
+fn process(event: &mut Event, config: &Config) -> Result<Verdict, PluginError> {
     if let Some(needle) = &config.drop_containing {
         if event.message.contains(needle.as_str()) {
-            return Ok(Outcome::Drop);
+            return Ok(Verdict::Drop);
         }
     }
     if event.service.is_none() {
         event.service = Some("unknown".to_owned());
-        return Ok(Outcome::Keep(event));
+        return Ok(Verdict::Changed);
     }
-    Ok(Outcome::Pass)
+    Ok(Verdict::Unchanged)
 }
 
 #[cfg(test)]
@@ -143,8 +143,9 @@ mod tests {
     #[test]
     fn fills_in_a_missing_service() {
         let config = Config::default();
-        let outcome = process(Event::new("hello"), &config).unwrap();
-        assert!(matches!(outcome, Outcome::Keep(e) if e.service.as_deref() == Some("unknown")));
+        let mut event = Event::new("hello");
+        assert_eq!(process(&mut event, &config).unwrap(), Verdict::Changed);
+        assert_eq!(event.service.as_deref(), Some("unknown"));
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! layout lives in `sluice-batch-codec`, shared with the plugin SDK.
 
 use super::bindings::sluice::plugin::types::{PackedEvents, PackedResult};
-use super::bindings::{Attribute, BatchResult, Event, Level, Outcome, Value};
+use super::bindings::{
+    Alert, Attribute, BatchResult, Event, FingerprintMerge, Level, Outcome, Value,
+};
 
 sluice_batch_codec::batch_codec!();
 

@@ -156,18 +156,45 @@ impl<'a> Reader<'a> {
 
     /// An optional string.
     pub fn optional(&mut self) -> Option<Option<String>> {
+        Some(self.span_text()?.map(str::to_owned))
+    }
+
+    /// A string.
+    pub fn string(&mut self) -> Option<String> {
+        self.optional()?
+    }
+
+    /// The text of a span, borrowed; `None` inside for an absent optional.
+    fn span_text(&mut self) -> Option<Option<&'a str>> {
         let (start, len) = (self.u32()?, self.u32()?);
         if start == NONE {
             return Some(None);
         }
         let start = start as usize;
         let end = start.checked_add(len as usize)?;
-        Some(Some(self.text.get(start..end)?.to_owned()))
+        Some(Some(self.text.get(start..end)?))
     }
 
-    /// A string.
-    pub fn string(&mut self) -> Option<String> {
-        self.optional()?
+    /// A string read into `into`, reusing its allocation.
+    pub fn string_into(&mut self, into: &mut String) -> Option<()> {
+        let text = self.span_text()??;
+        into.clear();
+        into.push_str(text);
+        Some(())
+    }
+
+    /// An optional string read into `into`, reusing its allocation when both
+    /// the old and the new value are present.
+    pub fn optional_into(&mut self, into: &mut Option<String>) -> Option<()> {
+        match (self.span_text()?, into.as_mut()) {
+            (None, _) => *into = None,
+            (Some(text), Some(existing)) => {
+                existing.clear();
+                existing.push_str(text);
+            }
+            (Some(text), None) => *into = Some(text.to_owned()),
+        }
+        Some(())
     }
 
     /// Whether every byte was read.
@@ -177,7 +204,8 @@ impl<'a> Reader<'a> {
 }
 
 /// Expand, where `Event`, `Attribute`, `Level`, `Value`, `Outcome`,
-/// `BatchResult`, `PackedEvents` and `PackedResult` name one side's
+/// `BatchResult`, `Alert`, `FingerprintMerge`, `PackedEvents` and
+/// `PackedResult` name one side's
 /// generated types, into `pack`, `unpack`, `pack_result` and
 /// `unpack_result` for those types.
 #[macro_export]
@@ -187,16 +215,41 @@ macro_rules! batch_codec {
         #[allow(dead_code)]
         pub fn pack(events: &[Event]) -> PackedEvents {
             let text_len: usize = events.iter().map(text_size).sum();
-            let mut w = $crate::Writer::with_capacity(text_len + 64, events.len());
-            let mut tenant: ::std::option::Option<(&str, u32, u32)> = None;
+            let mut w = EventWriter {
+                w: $crate::Writer::with_capacity(text_len + 64, events.len()),
+                tenant: None,
+                count: 0,
+            };
             for event in events {
+                w.write(event);
+            }
+            w.finish()
+        }
+
+        /// Packs events one at a time, writing a run of events of one
+        /// tenant's name once.
+        #[allow(dead_code)]
+        #[derive(Default)]
+        pub struct EventWriter {
+            w: $crate::Writer,
+            /// Span of the last tenant name written.
+            tenant: ::std::option::Option<(u32, u32)>,
+            count: u32,
+        }
+
+        #[allow(dead_code)]
+        impl EventWriter {
+            /// Append one event.
+            pub fn write(&mut self, event: &Event) {
+                let w = &mut self.w;
                 w.string(&event.id);
-                match tenant {
-                    Some((name, start, len)) if name == event.tenant => w.span(start, len),
-                    _ => {
-                        let (start, len) = w.string(&event.tenant);
-                        tenant = Some((&event.tenant, start, len));
-                    }
+                let same_tenant = self.tenant.is_some_and(|(start, len)| {
+                    w.text.get(start as usize..(start + len) as usize)
+                        == Some(event.tenant.as_str())
+                });
+                match self.tenant {
+                    Some((start, len)) if same_tenant => w.span(start, len),
+                    _ => self.tenant = Some(w.string(&event.tenant)),
                 }
                 w.string(&event.message);
                 w.optional(event.project.as_deref());
@@ -242,11 +295,16 @@ macro_rules! batch_codec {
                         }
                     }
                 }
+                self.count += 1;
             }
-            PackedEvents {
-                text: w.text,
-                events: w.bytes,
-                count: events.len() as u32,
+
+            /// The packed events written so far.
+            pub fn finish(self) -> PackedEvents {
+                PackedEvents {
+                    text: self.w.text,
+                    events: self.w.bytes,
+                    count: self.count,
+                }
             }
         }
 
@@ -285,17 +343,46 @@ macro_rules! batch_codec {
             Ok(events)
         }
 
+        /// An event with every field empty, to read into.
+        #[allow(dead_code)]
+        pub fn blank_event() -> Event {
+            Event {
+                id: String::new(),
+                tenant: String::new(),
+                project: None,
+                received_ns: 0,
+                timestamp_ns: None,
+                service: None,
+                level: None,
+                message: String::new(),
+                attributes: Vec::new(),
+                raw: None,
+                fingerprint: None,
+                template: None,
+            }
+        }
+
         fn read_event(r: &mut $crate::Reader<'_>) -> Option<Event> {
-            let id = r.string()?;
-            let tenant = r.string()?;
-            let message = r.string()?;
-            let project = r.optional()?;
-            let service = r.optional()?;
-            let raw = r.optional()?;
-            let template = r.optional()?;
-            let received_ns = r.u64()? as i64;
-            let timestamp_ns = r.optional_u64()?.map(|t| t as i64);
-            let level = match r.u8()? {
+            let mut event = blank_event();
+            read_event_into(r, &mut event)?;
+            Some(event)
+        }
+
+        /// Read the next event over `event`, reusing the allocations of its
+        /// strings and attributes: a plugin handed one event after another
+        /// this way allocates only when an event is larger than any before.
+        #[allow(dead_code)]
+        pub fn read_event_into(r: &mut $crate::Reader<'_>, event: &mut Event) -> Option<()> {
+            r.string_into(&mut event.id)?;
+            r.string_into(&mut event.tenant)?;
+            r.string_into(&mut event.message)?;
+            r.optional_into(&mut event.project)?;
+            r.optional_into(&mut event.service)?;
+            r.optional_into(&mut event.raw)?;
+            r.optional_into(&mut event.template)?;
+            event.received_ns = r.u64()? as i64;
+            event.timestamp_ns = r.optional_u64()?.map(|t| t as i64);
+            event.level = match r.u8()? {
                 0 => Some(Level::Trace),
                 1 => Some(Level::Debug),
                 2 => Some(Level::Info),
@@ -304,65 +391,105 @@ macro_rules! batch_codec {
                 5 => Some(Level::Fatal),
                 _ => None,
             };
-            let fingerprint = r.optional_u64()?;
+            event.fingerprint = r.optional_u64()?;
             let count = r.u32()? as usize;
-            let mut attributes = Vec::with_capacity(count.min(1024));
-            for _ in 0..count {
-                let key = r.string()?;
-                let value = match r.u8()? {
-                    0 => Value::Null,
-                    1 => Value::Boolean(r.u8()? == 1),
-                    2 => Value::Integer(r.u64()? as i64),
-                    3 => Value::Float(f64::from_bits(r.u64()?)),
-                    4 => Value::Text(r.string()?),
-                    5 => Value::Json(r.string()?),
+            event.attributes.truncate(count);
+            for index in 0..count {
+                if index == event.attributes.len() {
+                    event.attributes.push(Attribute {
+                        key: String::new(),
+                        value: Value::Null,
+                    });
+                }
+                let attribute = &mut event.attributes[index];
+                r.string_into(&mut attribute.key)?;
+                let value = &mut attribute.value;
+                match r.u8()? {
+                    0 => *value = Value::Null,
+                    1 => *value = Value::Boolean(r.u8()? == 1),
+                    2 => *value = Value::Integer(r.u64()? as i64),
+                    3 => *value = Value::Float(f64::from_bits(r.u64()?)),
+                    4 => match value {
+                        Value::Text(s) => r.string_into(s)?,
+                        _ => *value = Value::Text(r.string()?),
+                    },
+                    5 => match value {
+                        Value::Json(s) => r.string_into(s)?,
+                        _ => *value = Value::Json(r.string()?),
+                    },
                     _ => return None,
-                };
-                attributes.push(Attribute { key, value });
+                }
             }
-            Some(Event {
-                id,
-                tenant,
-                project,
-                received_ns,
-                timestamp_ns,
-                service,
-                level,
-                message,
-                attributes,
-                raw,
-                fingerprint,
-                template,
-            })
+            Some(())
         }
 
         /// Pack a batch result (layout in `packed-result`): changed events
         /// travel packed, unchanged ones as one byte.
         #[allow(dead_code)]
         pub fn pack_result(result: BatchResult) -> PackedResult {
-            let mut outcomes = Vec::with_capacity(result.outcomes.len());
-            let mut kept = Vec::new();
-            let mut failures = Vec::new();
+            let mut w = ResultWriter::with_capacity(result.outcomes.len());
             for outcome in result.outcomes {
                 match outcome {
-                    Outcome::Pass => outcomes.push($crate::tag::PASS),
-                    Outcome::Keep(event) => {
-                        outcomes.push($crate::tag::KEEP);
-                        kept.push(event);
-                    }
-                    Outcome::Drop => outcomes.push($crate::tag::DROP),
-                    Outcome::Fail(reason) => {
-                        outcomes.push($crate::tag::FAIL);
-                        failures.push(reason);
-                    }
+                    Outcome::Pass => w.pass(),
+                    Outcome::Keep(event) => w.keep(&event),
+                    Outcome::Drop => w.drop(),
+                    Outcome::Fail(reason) => w.fail(reason),
                 }
             }
-            PackedResult {
-                outcomes,
-                kept: pack(&kept),
-                failures,
-                alerts: result.alerts,
-                merges: result.merges,
+            w.finish(result.alerts, result.merges)
+        }
+
+        /// Packs a batch result one outcome at a time, so that a changed
+        /// event is packed where it is decided instead of collected first.
+        #[allow(dead_code)]
+        pub struct ResultWriter {
+            outcomes: Vec<u8>,
+            kept: EventWriter,
+            failures: Vec<String>,
+        }
+
+        #[allow(dead_code)]
+        impl ResultWriter {
+            /// A writer for about `events` outcomes.
+            pub fn with_capacity(events: usize) -> Self {
+                Self {
+                    outcomes: Vec::with_capacity(events),
+                    kept: EventWriter::default(),
+                    failures: Vec::new(),
+                }
+            }
+
+            /// Keep the event as it was sent.
+            pub fn pass(&mut self) {
+                self.outcomes.push($crate::tag::PASS);
+            }
+
+            /// Keep this changed event in its place.
+            pub fn keep(&mut self, event: &Event) {
+                self.outcomes.push($crate::tag::KEEP);
+                self.kept.write(event);
+            }
+
+            /// Drop the event.
+            pub fn drop(&mut self) {
+                self.outcomes.push($crate::tag::DROP);
+            }
+
+            /// Fail the event with `reason`.
+            pub fn fail(&mut self, reason: String) {
+                self.outcomes.push($crate::tag::FAIL);
+                self.failures.push(reason);
+            }
+
+            /// The packed result, with what the batch raised.
+            pub fn finish(self, alerts: Vec<Alert>, merges: Vec<FingerprintMerge>) -> PackedResult {
+                PackedResult {
+                    outcomes: self.outcomes,
+                    kept: self.kept.finish(),
+                    failures: self.failures,
+                    alerts,
+                    merges,
+                }
             }
         }
 

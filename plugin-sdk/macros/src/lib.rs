@@ -3,8 +3,8 @@
 //! Accepted signatures:
 //!
 //! ```ignore
-//! #[plugin] fn process(event: Event) -> Result<Outcome, PluginError>
-//! #[plugin] fn process(event: Event, config: &MyConfig) -> Result<Outcome, PluginError>
+//! #[plugin] fn process(event: &mut Event) -> Result<Verdict, PluginError>
+//! #[plugin] fn process(event: &mut Event, config: &MyConfig) -> Result<Verdict, PluginError>
 //! ```
 //!
 //! Anything else is a compile error pointing at the offending part of the
@@ -55,7 +55,7 @@ fn expand(function: &ItemFn) -> syn::Result<proc_macro2::TokenStream> {
         ReturnType::Default => {
             return Err(syn::Error::new_spanned(
                 sig,
-                "a plugin function returns `Result<Outcome, PluginError>`",
+                "a plugin function returns `Result<Verdict, PluginError>`",
             ));
         }
     };
@@ -67,15 +67,19 @@ fn expand(function: &ItemFn) -> syn::Result<proc_macro2::TokenStream> {
         _ => {
             return Err(syn::Error::new_spanned(
                 &sig.inputs,
-                "a plugin function takes `event: Event` and optionally `config: &YourConfig`",
+                "a plugin function takes `event: &mut Event` and optionally `config: &YourConfig`",
             ));
         }
     };
-    if let Type::Reference(reference) = event_ty {
-        return Err(syn::Error::new_spanned(
-            reference,
-            "take the event by value (`event: Event`) and return it in `Outcome::Keep` when changed",
-        ));
+    match event_ty {
+        Type::Reference(reference) if reference.mutability.is_some() => {}
+        other => {
+            return Err(syn::Error::new_spanned(
+                other,
+                "take the event by mutable reference (`event: &mut Event`), change it in place \
+                 and answer `Verdict::Changed` when you did",
+            ));
+        }
     }
     let config_inner = match config_ty {
         None => None,
@@ -93,10 +97,10 @@ fn expand(function: &ItemFn) -> syn::Result<proc_macro2::TokenStream> {
     let name = &sig.ident;
     // Spanned at the author's types, so a type mismatch points at their code.
     let event_check = quote_spanned! {event_ty.span()=>
-        const _: fn(#event_ty) -> ::sluice_plugin_sdk::Event = |e| e;
+        const _: fn(#event_ty) -> &mut ::sluice_plugin_sdk::Event = |e| e;
     };
     let output_check = quote_spanned! {output.span()=>
-        const _: fn(#output) -> ::std::result::Result<::sluice_plugin_sdk::Outcome, ::sluice_plugin_sdk::PluginError> = |r| r;
+        const _: fn(#output) -> ::std::result::Result<::sluice_plugin_sdk::Verdict, ::sluice_plugin_sdk::PluginError> = |r| r;
     };
     let (config_type, call) = match config_inner {
         Some(inner) => (
@@ -132,9 +136,9 @@ fn expand(function: &ItemFn) -> syn::Result<proc_macro2::TokenStream> {
 
             fn process(
                 &mut self,
-                event: ::sluice_plugin_sdk::Event,
+                event: &mut ::sluice_plugin_sdk::Event,
                 _out: &mut ::sluice_plugin_sdk::Output,
-            ) -> ::std::result::Result<::sluice_plugin_sdk::Outcome, ::sluice_plugin_sdk::PluginError> {
+            ) -> ::std::result::Result<::sluice_plugin_sdk::Verdict, ::sluice_plugin_sdk::PluginError> {
                 #call
             }
         }

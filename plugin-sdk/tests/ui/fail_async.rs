@@ -1,9 +1,9 @@
-use sluice_plugin_sdk::{plugin, Event, Outcome, PluginError};
+use sluice_plugin_sdk::{plugin, Event, PluginError, Verdict};
 
 #[plugin]
-async fn process(event: Event) -> Result<Outcome, PluginError> {
+async fn process(event: &mut Event) -> Result<Verdict, PluginError> {
     let _ = event;
-    Ok(Outcome::Pass)
+    Ok(Verdict::Unchanged)
 }
 
 fn main() {}

@@ -1,12 +1,12 @@
-use sluice_plugin_sdk::{plugin, Event, Outcome, PluginError};
+use sluice_plugin_sdk::{plugin, Event, PluginError, Verdict};
 
 #[derive(serde::Deserialize)]
 struct Config {}
 
 #[plugin]
-fn process(event: Event, config: Config) -> Result<Outcome, PluginError> {
+fn process(event: &mut Event, config: Config) -> Result<Verdict, PluginError> {
     let _ = (event, config);
-    Ok(Outcome::Pass)
+    Ok(Verdict::Unchanged)
 }
 
 fn main() {}

@@ -1,7 +1,7 @@
 use sluice_plugin_sdk::{plugin, Event};
 
 #[plugin]
-fn process(event: Event) {
+fn process(event: &mut Event) {
     let _ = event;
 }
 

@@ -1,9 +1,9 @@
-use sluice_plugin_sdk::{plugin, Event, Outcome, PluginError};
+use sluice_plugin_sdk::{plugin, Event, PluginError, Verdict};
 
 #[plugin]
-fn process(event: Event, a: &u8, b: &u8) -> Result<Outcome, PluginError> {
+fn process(event: &mut Event, a: &u8, b: &u8) -> Result<Verdict, PluginError> {
     let _ = (event, a, b);
-    Ok(Outcome::Pass)
+    Ok(Verdict::Unchanged)
 }
 
 fn main() {}

@@ -1,9 +1,9 @@
-use sluice_plugin_sdk::{plugin, Event, Outcome};
+use sluice_plugin_sdk::{plugin, Event, Verdict};
 
 #[plugin]
-fn process(event: Event) -> Option<Outcome> {
+fn process(event: &mut Event) -> Option<Verdict> {
     let _ = event;
-    Some(Outcome::Pass)
+    Some(Verdict::Unchanged)
 }
 
 fn main() {}

@@ -1,11 +1,13 @@
-use sluice_plugin_sdk::{plugin, Event, Outcome, PluginError};
+use sluice_plugin_sdk::{plugin, Event, PluginError, Verdict};
 
 #[plugin]
-fn process(mut event: Event) -> Result<Outcome, PluginError> {
+fn process(event: &mut Event) -> Result<Verdict, PluginError> {
     event.message.push('!');
-    Ok(Outcome::Keep(event))
+    Ok(Verdict::Changed)
 }
 
 fn main() {
-    let _ = process(Event::new("hi"));
+    let mut event = Event::new("hi");
+    assert_eq!(process(&mut event).unwrap(), Verdict::Changed);
+    assert_eq!(event.message, "hi!");
 }

@@ -1,4 +1,4 @@
-use sluice_plugin_sdk::{plugin, testing::Harness, Event, Outcome, PluginError};
+use sluice_plugin_sdk::{plugin, testing::Harness, Event, PluginError, Verdict};
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -7,9 +7,9 @@ struct Config {
 }
 
 #[plugin]
-fn process(mut event: Event, config: &Config) -> Result<Outcome, PluginError> {
+fn process(event: &mut Event, config: &Config) -> Result<Verdict, PluginError> {
     event.message.push_str(&config.suffix);
-    Ok(Outcome::Keep(event))
+    Ok(Verdict::Changed)
 }
 
 fn main() {

@@ -20,7 +20,7 @@ pub mod title;
 pub mod window;
 
 use sluice_plugin_sdk::{
-    ConfigError, Event, InitContext, Outcome, Output, Plugin, PluginError, export_plugin,
+    ConfigError, Event, InitContext, Output, Plugin, PluginError, Verdict, export_plugin,
 };
 
 use crate::config::Config;
@@ -69,9 +69,9 @@ impl Plugin for AlertPlugin {
     }
 
     #[inline]
-    fn process(&mut self, event: Event, out: &mut Output) -> Result<Outcome, PluginError> {
-        self.observe(&event, out);
-        Ok(Outcome::Pass)
+    fn process(&mut self, event: &mut Event, out: &mut Output) -> Result<Verdict, PluginError> {
+        self.observe(event, out);
+        Ok(Verdict::Unchanged)
     }
 
     fn tick(&mut self, now_ns: i64, out: &mut Output) {

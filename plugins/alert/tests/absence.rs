@@ -168,9 +168,9 @@ fn silent_groups_are_capped() {
     let mut out = sluice_plugin_sdk::Output::default();
     use sluice_plugin_sdk::Plugin;
     for i in 0..500i64 {
-        let event = ev(&format!("e{i}"), T0 + i * S, "api", Level::Info)
+        let mut event = ev(&format!("e{i}"), T0 + i * S, "api", Level::Info)
             .with_attr("host", format!("host-{i}"));
-        p.process(event, &mut out).expect("pass");
+        p.process(&mut event, &mut out).expect("pass");
     }
     assert!(p.tracked()[0].1 <= 20);
     p.tick(T0 + 60 * MIN, &mut out);

@@ -167,8 +167,8 @@ fn known_fingerprints_are_capped() {
     );
     let mut out = sluice_plugin_sdk::Output::default();
     for i in 0..1_000u64 {
-        let event = fp_ev(&format!("e{i}"), T0 + i as i64 * S, "api", Level::Info, i);
-        p.process(event, &mut out).expect("pass");
+        let mut event = fp_ev(&format!("e{i}"), T0 + i as i64 * S, "api", Level::Info, i);
+        p.process(&mut event, &mut out).expect("pass");
         assert!(
             p.tracked()[0].1 <= 100,
             "more fingerprints than max_fingerprints"

@@ -232,9 +232,9 @@ fn distinct_groups_are_capped() {
     );
     let mut out = sluice_plugin_sdk::Output::default();
     for i in 0..10_000i64 {
-        let event = ev(&format!("e{i}"), T0 + i * 1_000_000, "api", Level::Info)
+        let mut event = ev(&format!("e{i}"), T0 + i * 1_000_000, "api", Level::Info)
             .with_attr("user", format!("user-{i}"));
-        sluice_plugin_sdk::Plugin::process(&mut p, event, &mut out).expect("pass");
+        sluice_plugin_sdk::Plugin::process(&mut p, &mut event, &mut out).expect("pass");
         assert!(p.tracked()[0].1 <= 50, "more groups than max_groups");
     }
     let (id, groups) = p.tracked()[0];
@@ -254,15 +254,21 @@ fn idle_groups_are_forgotten_on_tick() {
     let mut out = sluice_plugin_sdk::Output::default();
     use sluice_plugin_sdk::Plugin;
     for (i, service) in ["a", "b", "c"].iter().enumerate() {
-        p.process(ev(&format!("e{i}"), T0, service, Level::Info), &mut out)
-            .expect("pass");
+        p.process(
+            &mut ev(&format!("e{i}"), T0, service, Level::Info),
+            &mut out,
+        )
+        .expect("pass");
     }
-    p.process(ev("late", T0 + 2 * MIN, "d", Level::Info), &mut out)
+    p.process(&mut ev("late", T0 + 2 * MIN, "d", Level::Info), &mut out)
         .expect("pass");
     p.tick(T0 + 2 * MIN, &mut out);
     assert_eq!(p.tracked(), [("t", 4)], "kept for the 2m cooldown horizon");
-    p.process(ev("later", T0 + 2 * MIN + S, "d", Level::Info), &mut out)
-        .expect("pass");
+    p.process(
+        &mut ev("later", T0 + 2 * MIN + S, "d", Level::Info),
+        &mut out,
+    )
+    .expect("pass");
     p.tick(T0 + 2 * MIN + S, &mut out);
     assert_eq!(p.tracked(), [("t", 1)]);
 }

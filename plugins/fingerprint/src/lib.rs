@@ -25,7 +25,7 @@ pub mod tokenize;
 
 use regex::Regex;
 use sluice_plugin_sdk::{
-    ConfigError, Event, InitContext, Outcome, Output, Plugin, PluginError, export_plugin,
+    ConfigError, Event, InitContext, Output, Plugin, PluginError, Verdict, export_plugin,
 };
 
 pub use cluster::Merge;
@@ -162,7 +162,7 @@ impl Plugin for Fingerprint {
         })
     }
 
-    fn process(&mut self, mut event: Event, out: &mut Output) -> Result<Outcome, PluginError> {
+    fn process(&mut self, event: &mut Event, out: &mut Output) -> Result<Verdict, PluginError> {
         let mined = self.miner.mine(&event.message);
         for m in mined.merges {
             out.merge(m.old, m.new, m.template.as_str());
@@ -170,11 +170,17 @@ impl Plugin for Fingerprint {
         if event.fingerprint == Some(mined.fingerprint)
             && event.template.as_deref() == Some(mined.template)
         {
-            return Ok(Outcome::Pass);
+            return Ok(Verdict::Unchanged);
         }
         event.fingerprint = Some(mined.fingerprint);
-        event.template = Some(mined.template.to_owned());
-        Ok(Outcome::Keep(event))
+        match &mut event.template {
+            Some(template) => {
+                template.clear();
+                template.push_str(mined.template);
+            }
+            None => event.template = Some(mined.template.to_owned()),
+        }
+        Ok(Verdict::Changed)
     }
 }
 

@@ -27,7 +27,7 @@ mod time;
 
 use regex::CaptureLocations;
 use sluice_plugin_sdk::{
-    Attribute, ConfigError, Event, InitContext, Outcome, Output, Plugin, PluginError, Value,
+    Attribute, ConfigError, Event, InitContext, Output, Plugin, PluginError, Value, Verdict,
     export_plugin,
 };
 
@@ -69,7 +69,7 @@ impl Plugin for Normalize {
         })
     }
 
-    fn process(&mut self, mut event: Event, _out: &mut Output) -> Result<Outcome, PluginError> {
+    fn process(&mut self, event: &mut Event, _out: &mut Output) -> Result<Verdict, PluginError> {
         let Some(mut raw) = event.raw.take() else {
             return Ok(self.structured(event));
         };
@@ -101,17 +101,20 @@ impl Plugin for Normalize {
                 value: Value::Text(reason),
             });
         }
-        event.message = match std::mem::take(&mut rec.message) {
-            Message::None => String::new(),
-            Message::Owned(text) => text,
-            Message::Span(start, end) if self.settings.keep_raw => raw[start..end].to_owned(),
+        match std::mem::take(&mut rec.message) {
+            Message::None => event.message.clear(),
+            Message::Owned(text) => event.message = text,
+            Message::Span(start, end) if self.settings.keep_raw => {
+                event.message.clear();
+                event.message.push_str(&raw[start..end]);
+            }
             Message::Span(start, end) => {
                 // Reuse the payload's buffer for the message: no allocation.
                 raw.truncate(end);
                 raw.drain(..start);
-                std::mem::take(&mut raw)
+                event.message = std::mem::take(&mut raw);
             }
-        };
+        }
         event.level = rec.level.or(event.level);
         event.timestamp_ns = rec
             .timestamp_ns
@@ -124,28 +127,28 @@ impl Plugin for Normalize {
             event.project = Some(project);
         }
         event.attributes.append(&mut rec.attributes);
-        self.add_statics(&mut event);
+        self.add_statics(event);
         if self.settings.keep_raw {
             event.raw = Some(raw);
         }
-        Ok(Outcome::Keep(event))
+        Ok(Verdict::Changed)
     }
 }
 
 impl Normalize {
     /// An event that arrived structured: fill a missing time and the static
     /// fields, and pass it without copying when there is nothing to do.
-    fn structured(&self, mut event: Event) -> Outcome {
+    fn structured(&self, event: &mut Event) -> Verdict {
         let needs_time = event.timestamp_ns.is_none();
         let s = &self.settings;
         if !needs_time && s.static_attrs.is_empty() && s.static_roles.is_empty() {
-            return Outcome::Pass;
+            return Verdict::Unchanged;
         }
         if needs_time {
             event.timestamp_ns = Some(event.received_ns);
         }
-        self.add_statics(&mut event);
-        Outcome::Keep(event)
+        self.add_statics(event);
+        Verdict::Changed
     }
 
     /// Static fields, never overriding what the payload said.

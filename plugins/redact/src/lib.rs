@@ -4,7 +4,7 @@
 //! which can be card or phone numbers) and the raw payload, if still
 //! present, go through one [`detect::Detector`]; findings are replaced by a
 //! type label, a keyed hash or a partial mask ([`replace`]). An event with no
-//! finding is returned as [`Outcome::Pass`], so nothing is copied back.
+//! finding is answered [`Verdict::Unchanged`], so nothing is copied back.
 //!
 //! The detector is a plain struct, so the accuracy scorer ([`score`]) and
 //! the throughput example run exactly the code the plugin runs.
@@ -16,7 +16,7 @@ pub mod replace;
 pub mod score;
 
 use sluice_plugin_sdk::{
-    ConfigError, Event, InitContext, Outcome, Output, Plugin, PluginError, Value, export_plugin,
+    ConfigError, Event, InitContext, Output, Plugin, PluginError, Value, Verdict, export_plugin,
 };
 
 pub use config::Config;
@@ -171,10 +171,10 @@ impl Plugin for Redact {
         })
     }
 
-    fn process(&mut self, mut event: Event, _out: &mut Output) -> Result<Outcome, PluginError> {
-        Ok(match self.redactor.redact_event(&mut event) {
-            true => Outcome::Keep(event),
-            false => Outcome::Pass,
+    fn process(&mut self, event: &mut Event, _out: &mut Output) -> Result<Verdict, PluginError> {
+        Ok(match self.redactor.redact_event(event) {
+            true => Verdict::Changed,
+            false => Verdict::Unchanged,
         })
     }
 }

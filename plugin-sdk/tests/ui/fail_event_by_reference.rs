@@ -1,9 +1,0 @@
-use sluice_plugin_sdk::{plugin, Event, Outcome, PluginError};
-
-#[plugin]
-fn process(event: &Event) -> Result<Outcome, PluginError> {
-    let _ = event;
-    Ok(Outcome::Pass)
-}
-
-fn main() {}
