@@ -14,3 +14,14 @@ pub mod runtime;
 pub mod server;
 pub mod store;
 pub mod telemetry;
+
+/// Every binary that links Sluice (the service, its tests and benchmarks)
+/// allocates through mimalloc: events are many small strings made and freed
+/// on every step, and glibc's allocator took a third of a worker's time
+/// (`BENCHMARKS.md`). Built without transparent huge pages (`no_thp`): with
+/// them, each tenant's small allocations held 2 MiB pages, +50 % memory per
+/// idle tenant. Version 2 (`v2`): with version 3 the SQLite run of the
+/// reference benchmark fell to half speed, three times in four, when it
+/// followed another run in the same process.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
