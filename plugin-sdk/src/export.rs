@@ -1,6 +1,7 @@
 //! The adapter between a [`Plugin`] and the batch contract. The wasm export
-//! and the native test harness both drive a plugin through [`Instance`], so a
-//! unit test exercises exactly the code path the host calls.
+//! and the native test harness both drive a plugin through [`Instance`] (the
+//! export through `process_packed`, the harness through `process`, tested to
+//! answer alike), so a unit test exercises the code path the host calls.
 
 use crate::bindings::sluice::plugin::types::{PackedEvents, PackedResult};
 use crate::{
@@ -60,25 +61,15 @@ impl<P: Plugin> Instance<P> {
                 .into_iter()
                 .map(|mut event| {
                     let before = cfg!(debug_assertions).then(|| event.clone());
-                    (plugin.process(&mut event, &mut out), before, event)
-                })
-                .map(|(verdict, before, event)| match verdict {
-                    Ok(Verdict::Unchanged) => {
-                        if let Some(before) = before {
-                            assert!(
-                                before == event,
-                                "the plugin changed event {:?} (message {:?}) but answered \
-                                 Verdict::Unchanged, so the host would drop the change: \
-                                 answer Verdict::Changed",
-                                before.id,
-                                before.message,
-                            );
+                    match plugin.process(&mut event, &mut out) {
+                        Ok(Verdict::Unchanged) => {
+                            assert_unchanged(before.as_ref(), &event);
+                            Outcome::Pass
                         }
-                        Outcome::Pass
+                        Ok(Verdict::Changed) => Outcome::Keep(event),
+                        Ok(Verdict::Drop) => Outcome::Drop,
+                        Err(error) => Outcome::Fail(error.to_string()),
                     }
-                    Ok(Verdict::Changed) => Outcome::Keep(event),
-                    Ok(Verdict::Drop) => Outcome::Drop,
-                    Err(error) => Outcome::Fail(error.to_string()),
                 })
                 .collect(),
             None => return fail_all(batch.len(), NOT_READY),
@@ -158,6 +149,20 @@ fn fail_all(count: usize, why: &str) -> BatchResult {
 }
 
 const NOT_READY: &str = "plugin used before init";
+
+/// Panic when a plugin answered `Unchanged` for an event it changed (only
+/// when `before` was kept, in debug builds).
+fn assert_unchanged(before: Option<&Event>, after: &Event) {
+    if let Some(before) = before {
+        assert!(
+            before == after,
+            "the plugin changed event {:?} (message {:?}) but answered Verdict::Unchanged, \
+             so the host would drop the change: answer Verdict::Changed",
+            before.id,
+            before.message,
+        );
+    }
+}
 
 /// Capacity of the event's largest string buffer.
 fn largest_text(event: &Event) -> usize {
