@@ -38,6 +38,10 @@ pub struct MemoryConsumer {
     shared: Arc<Shared>,
     receiver: Receiver<Vec<Event>>,
     pending: Vec<Event>,
+    /// The producer is gone without closing: nothing can arrive any more.
+    /// Without this, `poll` would return at once forever and its worker
+    /// would spin on a core.
+    orphaned: bool,
 }
 
 /// A queue for `workers` workers holding at most `capacity` events.
@@ -56,6 +60,7 @@ pub fn memory_queue(workers: usize, capacity: u64) -> (Arc<MemoryProducer>, Vec<
             shared: shared.clone(),
             receiver: rx,
             pending: Vec::new(),
+            orphaned: false,
         });
     }
     (
@@ -115,7 +120,11 @@ impl Consumer for MemoryConsumer {
         if self.pending.is_empty() {
             match self.receiver.recv_timeout(wait) {
                 Ok(chunk) => self.pending = chunk,
-                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return None,
+                Err(RecvTimeoutError::Timeout) => return None,
+                Err(RecvTimeoutError::Disconnected) => {
+                    self.orphaned = true;
+                    return None;
+                }
             }
         }
         while self.pending.len() < max {
@@ -138,7 +147,7 @@ impl Consumer for MemoryConsumer {
     }
 
     fn finished(&self) -> bool {
-        self.shared.closed.load(Ordering::SeqCst)
+        (self.shared.closed.load(Ordering::SeqCst) || self.orphaned)
             && self.pending.is_empty()
             && self.receiver.is_empty()
     }
@@ -227,5 +236,20 @@ mod tests {
             block(producer.publish(vec![event("a", 1)])),
             Err(QueueError::Unavailable(_))
         ));
+    }
+
+    #[test]
+    fn a_dropped_producer_finishes_its_consumers_after_what_was_queued() {
+        let (producer, mut consumers) = memory_queue(1, 1000);
+        block(producer.publish((0..3).map(|i| event("a", i)).collect())).unwrap();
+        drop(producer);
+        let queued = consumers[0].poll(10, Duration::from_millis(5)).unwrap();
+        assert_eq!(queued.events.len(), 3, "what was queued is still delivered");
+        queued.ack();
+        assert!(consumers[0].poll(10, Duration::from_secs(5)).is_none());
+        assert!(
+            consumers[0].finished(),
+            "no producer can send again, so the worker stops instead of polling forever"
+        );
     }
 }
