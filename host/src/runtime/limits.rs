@@ -19,13 +19,15 @@ pub use sluice_batch_codec::limits::{MAX_ALERTS_PER_CALL, MAX_EVENT_ATTRIBUTES, 
 /// Most events handed to a plugin in one call; a larger batch crosses in
 /// several calls within its one deadline. A plugin's linear memory never
 /// shrinks, so an instance keeps the heap its largest call needed (the
-/// packed batch, the events the SDK builds from it, the packed answer) for
-/// the rest of its life. After one 1,000-event batch per tenant, a
+/// packed batch, the packed answer, what the plugin allocated meanwhile)
+/// for the rest of its life. After one 1,000-event batch per tenant, a
 /// tenant's four instances held 4.7 MiB when the batch crossed in one call,
 /// 1.4 MiB in calls of 128, 1.1 MiB in calls of 64 (`tests/tenants.rs` with
-/// `SLUICE_BENCH_BATCH`), with no change in throughput that the reference
-/// benchmark could see: a call costs a few microseconds.
-pub const MAX_CALL_EVENTS: usize = 64;
+/// `SLUICE_BENCH_BATCH`). With SDK 2 and mimalloc, at 1,000 tenants: 539 KiB
+/// in calls of 64, 424 KiB in calls of 32, 381 KiB in calls of 16, where the
+/// reference benchmark lost ≈ 5 % (a call costs a few microseconds); 32
+/// loses nothing it can see.
+pub const MAX_CALL_EVENTS: usize = 32;
 
 /// Most log lines one call may write through the `log` import; the rest are
 /// counted and reported as suppressed. Bounds log flooding by one tenant.
