@@ -25,7 +25,7 @@ pub use sluice_batch_codec::limits::{MAX_ALERTS_PER_CALL, MAX_EVENT_ATTRIBUTES, 
 /// 1.4 MiB in calls of 128, 1.1 MiB in calls of 64 (`tests/tenants.rs` with
 /// `SLUICE_BENCH_BATCH`). With SDK 2 and mimalloc, at 1,000 tenants: 539 KiB
 /// in calls of 64, 424 KiB in calls of 32, 381 KiB in calls of 16, where the
-/// reference benchmark lost ≈ 5 % (a call costs a few microseconds); 32
+/// reference benchmark lost ≈ 5 % (a call costs ≈ 1 µs, `benches/boundary.rs`); 32
 /// loses nothing it can see.
 pub const MAX_CALL_EVENTS: usize = 32;
 
