@@ -86,8 +86,9 @@ impl<P: Plugin> Instance<P> {
     /// ones are packed back, so the plugin allocates nothing per event that
     /// it does not change.
     pub fn process_packed(&mut self, batch: &PackedEvents) -> PackedResult {
+        let fail = |why: &str| codec::pack_result(fail_all(batch.count as usize, why));
         let Some(plugin) = self.plugin.as_mut() else {
-            return codec::pack_result(fail_all(batch.count as usize, NOT_READY));
+            return fail(NOT_READY);
         };
         let mut reader = sluice_batch_codec::Reader::new(&batch.text, &batch.events);
         let mut result = codec::ResultWriter::with_capacity(batch.count as usize);
@@ -97,10 +98,7 @@ impl<P: Plugin> Instance<P> {
             if codec::read_event_into(&mut reader, event).is_none() {
                 // The host packed this batch itself, so this is a host or
                 // SDK bug; fail the whole batch rather than guess.
-                return codec::pack_result(fail_all(
-                    batch.count as usize,
-                    "malformed packed batch",
-                ));
+                return fail("malformed packed batch");
             }
             match plugin.process(event, &mut out) {
                 Ok(Verdict::Unchanged) => result.pass(),
@@ -110,10 +108,7 @@ impl<P: Plugin> Instance<P> {
             }
         }
         if !reader.is_done() {
-            return codec::pack_result(fail_all(
-                batch.count as usize,
-                "malformed packed batch: trailing bytes",
-            ));
+            return fail("malformed packed batch: trailing bytes");
         }
         if largest_text(event) > MAX_REUSED_TEXT {
             *event = codec::blank_event();

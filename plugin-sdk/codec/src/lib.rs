@@ -243,13 +243,13 @@ macro_rules! batch_codec {
             pub fn write(&mut self, event: &Event) {
                 let w = &mut self.w;
                 w.string(&event.id);
-                let same_tenant = self.tenant.is_some_and(|(start, len)| {
+                let written = self.tenant.filter(|&(start, len)| {
                     w.text.get(start as usize..(start + len) as usize)
                         == Some(event.tenant.as_str())
                 });
-                match self.tenant {
-                    Some((start, len)) if same_tenant => w.span(start, len),
-                    _ => self.tenant = Some(w.string(&event.tenant)),
+                match written {
+                    Some((start, len)) => w.span(start, len),
+                    None => self.tenant = Some(w.string(&event.tenant)),
                 }
                 w.string(&event.message);
                 w.optional(event.project.as_deref());
