@@ -8,18 +8,8 @@ impl Event {
     /// one event into several.
     pub fn new(message: impl Into<String>) -> Self {
         Event {
-            id: String::new(),
-            tenant: String::new(),
-            project: None,
-            received_ns: 0,
-            timestamp_ns: None,
-            service: None,
-            level: None,
             message: message.into(),
-            attributes: Vec::new(),
-            raw: None,
-            fingerprint: None,
-            template: None,
+            ..crate::export::codec::blank_event()
         }
     }
 

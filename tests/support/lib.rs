@@ -53,16 +53,9 @@ pub fn event(tenant: &str, id: &str, message: &str) -> Event {
     Event {
         id: id.to_owned(),
         tenant: tenant.to_owned(),
-        project: None,
         received_ns: 1_735_689_600_000_000_000,
-        timestamp_ns: None,
-        service: None,
-        level: None,
         message: message.to_owned(),
-        attributes: Vec::new(),
-        raw: None,
-        fingerprint: None,
-        template: None,
+        ..sluice::runtime::pack::blank_event()
     }
 }
 

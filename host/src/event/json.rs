@@ -60,20 +60,7 @@ pub fn from_json(json: &Json) -> Result<Event, EventJsonError> {
     let object = json
         .as_object()
         .ok_or_else(|| bad("(event)", "expected a JSON object"))?;
-    let mut event = Event {
-        id: String::new(),
-        tenant: String::new(),
-        project: None,
-        received_ns: 0,
-        timestamp_ns: None,
-        service: None,
-        level: None,
-        message: String::new(),
-        attributes: Vec::new(),
-        raw: None,
-        fingerprint: None,
-        template: None,
-    };
+    let mut event = crate::runtime::pack::blank_event();
     for (key, value) in object {
         if value.is_null() {
             continue;

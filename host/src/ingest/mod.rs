@@ -109,16 +109,9 @@ pub async fn enqueue(
             Event {
                 id,
                 tenant: tenant.to_owned(),
-                project: None,
                 received_ns: received,
-                timestamp_ns: None,
-                service: None,
-                level: None,
-                message: String::new(),
-                attributes: Vec::new(),
                 raw: Some(raw),
-                fingerprint: None,
-                template: None,
+                ..crate::runtime::pack::blank_event()
             }
         })
         .collect();

@@ -161,16 +161,7 @@ mod tests {
         Event {
             id: id.to_string(),
             tenant: tenant.into(),
-            project: None,
-            received_ns: 0,
-            timestamp_ns: None,
-            service: None,
-            level: None,
-            message: String::new(),
-            attributes: vec![],
-            raw: None,
-            fingerprint: None,
-            template: None,
+            ..crate::runtime::pack::blank_event()
         }
     }
 

@@ -19,16 +19,8 @@ mod tests {
         Event {
             id: id.into(),
             tenant: "acme".into(),
-            project: None,
-            received_ns: 0,
-            timestamp_ns: None,
-            service: None,
-            level: None,
             message: message.into(),
-            attributes: vec![],
-            raw: None,
-            fingerprint: None,
-            template: None,
+            ..crate::runtime::pack::blank_event()
         }
     }
 

@@ -320,15 +320,8 @@ fn undecodable(message: &rdkafka::message::BorrowedMessage<'_>, why: &str) -> Ev
     Event {
         id: format!("kafka-{}-{}", message.partition(), message.offset()),
         tenant,
-        project: None,
         received_ns: now_ns(),
-        timestamp_ns: None,
-        service: None,
-        level: None,
-        message: String::new(),
-        attributes: Vec::new(),
         raw: Some(String::from_utf8_lossy(message.payload().unwrap_or_default()).into_owned()),
-        fingerprint: None,
-        template: None,
+        ..crate::runtime::pack::blank_event()
     }
 }
