@@ -955,3 +955,140 @@ async fn signal_only_tenants_get_a_weekly_report_and_store_no_logs() {
     assert_eq!(theirs["total"], 0, "another tenant's report is its own");
     sluice.server.shutdown().await.unwrap();
 }
+
+/// A pipeline for tenant `busy`: normalize (which makes each text line an
+/// event's message), then testkit steps named `a`, `b`, `c`, each numbering
+/// the events it sees (`seen.<step>`), except `pass_only` ones.
+fn numbering_pipeline(pass_only: &[&str]) -> tempfile::TempDir {
+    let pipelines = tempfile::tempdir().unwrap();
+    let steps: String = ["a", "b", "c"]
+        .iter()
+        .map(|name| {
+            let normal = if pass_only.contains(name) { "pass" } else { "number" };
+            format!(
+                "[[steps]]\nname = \"{name}\"\nplugin = \"testkit\"\n[steps.config]\nnormal = \"{normal}\"\n\n"
+            )
+        })
+        .collect();
+    std::fs::write(
+        pipelines.path().join("busy.toml"),
+        format!("[pipeline]\ntenants = [\"busy\"]\n\n[[steps]]\nplugin = \"normalize\"\n\n{steps}"),
+    )
+    .unwrap();
+    pipelines
+}
+
+/// Post `requests` text bodies of 1,000 lines, `event NNNNN` numbered
+/// from 0 across them, except where `line` says otherwise.
+async fn post_numbered(
+    sluice: &TestServer,
+    key: &str,
+    requests: usize,
+    line: impl Fn(usize) -> Option<&'static str>,
+) {
+    for request in 0..requests {
+        let body: String = (request * 1_000..(request + 1) * 1_000)
+            .map(|n| match line(n) {
+                Some(text) => format!("{text}\n"),
+                None => format!("event {n:05}\n"),
+            })
+            .collect();
+        let (status, answer) = sluice.post("/v1/logs", key, "text/plain", body).await;
+        assert_eq!(status, 202, "{answer}");
+    }
+}
+
+/// `n` of a stored `event NNNNN`, and what step `step` numbered it.
+fn numbered(event: &Value, step: &str) -> (i64, Option<i64>) {
+    let message = event["message"].as_str().unwrap();
+    let n = message
+        .strip_prefix("event ")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("unexpected message {message}"));
+    (n, event["attributes"][format!("seen.{step}")].as_i64())
+}
+
+async fn split_batches(sluice: &TestServer, tenant: &str) -> Option<u64> {
+    let prefix = format!("sluice_chain_split_batches_total{{tenant=\"{tenant}\"}} ");
+    sluice
+        .metrics()
+        .await
+        .lines()
+        .find_map(|line| line.strip_prefix(&prefix).map(str::to_owned))
+        .and_then(|count| count.trim().parse().ok())
+}
+
+/// One tenant's large batches run on two threads (the chain cut in two,
+/// the batch in parts), and every step still sees the tenant's events one
+/// at a time in the order they were sent: event n is the (n+1)th every
+/// step numbered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_busy_tenants_batches_run_on_two_threads_in_order() {
+    let pipelines = numbering_pipeline(&[]);
+    let dir = pipelines.path().to_owned();
+    let sluice = TestServer::start_with(|c| c.pipelines_dir = dir, Vec::new()).await;
+    let busy = sluice.tenant("busy").await;
+    post_numbered(&sluice, &busy, 5, |_| None).await;
+    let events = sluice.wait_for_logs(&busy, 5_000, WAIT).await;
+    assert_eq!(events.len(), 5_000);
+    for event in &events {
+        for step in ["a", "b", "c"] {
+            let (n, seen) = numbered(event, step);
+            assert_eq!(
+                seen,
+                Some(n + 1),
+                "step {step} saw event {n} out of order: {event}"
+            );
+        }
+    }
+    let split = split_batches(&sluice, "busy").await;
+    assert!(
+        split.is_some_and(|count| count >= 1),
+        "no batch ran on two threads: {split:?}"
+    );
+    sluice.server.shutdown().await.unwrap();
+}
+
+/// A step that faults in a split batch (every testkit step panics on the
+/// message `panic`, so step `a` does): the fault is isolated to its one
+/// event, the rest of the batch finishes (on the isolation lane, from the
+/// steps its parts had reached), and the last step still sees every other
+/// event once, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fault_in_a_split_batch_fails_one_event_and_keeps_the_order() {
+    let pipelines = numbering_pipeline(&["b"]);
+    let dir = pipelines.path().to_owned();
+    let sluice = TestServer::start_with(|c| c.pipelines_dir = dir, Vec::new()).await;
+    let busy = sluice.tenant("busy").await;
+    const PANIC_AT: i64 = 2_700;
+    post_numbered(&sluice, &busy, 4, |n| {
+        (n as i64 == PANIC_AT).then_some("panic")
+    })
+    .await;
+    let events = sluice.wait_for_logs(&busy, 3_999, WAIT).await;
+    assert_eq!(events.len(), 3_999);
+    for event in &events {
+        let (n, a) = numbered(event, "a");
+        if n < 2_000 {
+            // Before the batch that faulted, `a` ran on its first instance.
+            assert_eq!(a, Some(n + 1), "{event}");
+        }
+        let (n, c) = numbered(event, "c");
+        let after_panic = i64::from(n > PANIC_AT);
+        assert_eq!(c, Some(n + 1 - after_panic), "step c out of order: {event}");
+    }
+    let (_, page) = sluice.get("/v1/dead-letters", &busy).await;
+    let letters = page["dead_letters"].as_array().cloned().unwrap_or_default();
+    assert_eq!(letters.len(), 1, "{page}");
+    assert_eq!(letters[0]["step"], "a", "{page}");
+    assert_eq!(
+        letters[0]["event"]["raw"], "panic",
+        "the event as it entered: {page}"
+    );
+    assert!(
+        split_batches(&sluice, "busy")
+            .await
+            .is_some_and(|count| count >= 1)
+    );
+    sluice.server.shutdown().await.unwrap();
+}

@@ -12,7 +12,8 @@
 //!
 //! `SLUICE_BENCH_EVENTS` (default 300,000) events, `SLUICE_BENCH_CONNECTIONS`
 //! (default 4) concurrent requests; `SLUICE_BENCH_PLUGIN_MEMORY=fast` runs the plugins
-//! in the fast memory layout (`runner.plugin_memory`).
+//! in the fast memory layout (`runner.plugin_memory`); `SLUICE_BENCH_SPLIT=0` keeps each
+//! batch on one thread (`runner.split_chains = false`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -49,6 +50,9 @@ async fn run(label: &str, store: LogStoreConfig) {
                 c.limits.tenant_burst_events = u32::MAX;
                 if std::env::var("SLUICE_BENCH_PLUGIN_MEMORY").as_deref() == Ok("fast") {
                     c.runner.plugin_memory = MemoryLayout::Fast;
+                }
+                if std::env::var("SLUICE_BENCH_SPLIT").as_deref() == Ok("0") {
+                    c.runner.split_chains = false;
                 }
             },
             vec![counter.clone() as Arc<dyn Tap>],

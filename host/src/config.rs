@@ -214,6 +214,11 @@ pub struct RunnerConfig {
     /// `fast` (no bounds checks in plugin code, at most about 7,500 tenants).
     #[serde(default)]
     pub plugin_memory: crate::runtime::MemoryLayout,
+    /// Whether one tenant's large batches may run on two threads, the
+    /// chain's steps cut where their costs balance (default: yes), so that
+    /// one busy tenant is not bound to one core.
+    #[serde(default = "default_split_chains")]
+    pub split_chains: bool,
 }
 
 impl Default for RunnerConfig {
@@ -225,6 +230,7 @@ impl Default for RunnerConfig {
             retention_interval_s: default_retention_interval_s(),
             max_plugin_instances: None,
             plugin_memory: crate::runtime::MemoryLayout::Dense,
+            split_chains: default_split_chains(),
         }
     }
 }
@@ -337,6 +343,10 @@ fn default_rate() -> u32 {
 fn default_burst() -> u32 {
     TENANT_BURST_EVENTS
 }
+fn default_split_chains() -> bool {
+    true
+}
+
 fn default_batch() -> usize {
     crate::runner::BATCH_EVENTS
 }

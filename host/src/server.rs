@@ -181,6 +181,7 @@ pub async fn start_with_taps(
             .max(1),
         batch_events: config.runner.batch_events.max(1),
         tick: std::time::Duration::from_millis(config.runner.tick_ms.max(10)),
+        split_chains: config.runner.split_chains,
         ..RunnerOptions::default()
     };
     let backpressure = Arc::new(crate::queue::Backpressure::default());

@@ -266,7 +266,7 @@ async fn replay_pinned(
             let mut out = BatchOutput::default();
             let mut chain = Chain::start(&runtime, pipeline, &tenant)
                 .map_err(|(step, e)| format!("step {step}: {e}"))?;
-            chain.run(events, &mut out);
+            chain.run(events, &mut out, None);
             Ok::<_, String>(out)
         })
         .await

@@ -4,43 +4,57 @@
 //! Events keep their original form beside them (only when a step changed
 //! them, so unchanged events cost nothing), so that a dead letter always
 //! carries the event as it entered the pipeline, ready for replay.
+//!
+//! One tenant's batches all run on one worker, which would bound a busy
+//! tenant to one core. So when its owner has a [`BackHalf`] thread, a large
+//! batch on a chain of several steps runs on two threads: the steps are cut
+//! into a front and a back half where their measured costs balance, the
+//! batch into parts of [`PART_EVENTS`], and while the back half runs part
+//! *i* the front half runs part *i + 1*. Each step still sees the tenant's
+//! events in order, one call at a time, so a plugin's state evolves exactly
+//! as on one thread.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::BatchOutput;
+use super::stage::{self, BackDone, BackHalf, BackJob, PART_EVENTS, Part, Stage};
 use crate::event::DeadLetter;
 use crate::pipeline::Pipeline;
 use crate::pipeline::registry::now_ns;
-use crate::runtime::{Event, InitContext, InitError, PluginRuntime, StepOutcome, StepRunner};
-use crate::store::StoredEvent;
+use crate::runtime::{Event, InitContext, InitError, PluginRuntime, StepRunner};
 
-/// A batch's events part-way through a chain: the step to run next, the
-/// events as they are now, and (for those a step changed) as they entered.
+/// A batch's events part-way through a chain, handed back by
+/// [`Chain::run_guarded`]: parts in batch order, each at the step it
+/// reached.
 pub struct Handoff {
-    step: usize,
-    events: Vec<Event>,
-    originals: Vec<Option<Event>>,
+    parts: Vec<Part>,
 }
 
 impl Handoff {
-    fn start(events: Vec<Event>) -> Self {
-        let originals = std::iter::repeat_with(|| None).take(events.len()).collect();
-        Self {
-            step: 0,
-            events,
-            originals,
+    /// Parts in batch order; neighbours at the same step become one.
+    fn from_parts(parts: Vec<Part>) -> Self {
+        let mut merged: Vec<Part> = Vec::with_capacity(parts.len());
+        for part in parts {
+            match merged.last_mut() {
+                Some(last) if last.step == part.step => {
+                    last.events.extend(part.events);
+                    last.originals.extend(part.originals);
+                }
+                _ => merged.push(part),
+            }
         }
+        Self { parts: merged }
     }
 
     /// Events still to finish.
     pub fn len(&self) -> usize {
-        self.events.len()
+        self.parts.iter().map(|part| part.events.len()).sum()
     }
 
     /// Whether no events are left.
     pub fn is_empty(&self) -> bool {
-        self.events.is_empty()
+        self.len() == 0
     }
 }
 
@@ -88,121 +102,131 @@ impl Chain {
     }
 
     /// Run a batch of this tenant's events through every step, recovering
-    /// from plugin faults in place (isolating the bad events).
-    pub fn run(&mut self, events: Vec<Event>, out: &mut BatchOutput) {
-        let work = Handoff::start(events);
-        let handed = self.run_steps(work, out, false);
-        debug_assert!(handed.is_none(), "unguarded runs finish");
+    /// from plugin faults in place (isolating the bad events); large
+    /// batches on two threads when `back` is given.
+    pub fn run(&mut self, events: Vec<Event>, out: &mut BatchOutput, back: Option<&BackHalf>) {
+        let handed = self.run_part(Part::start(events), out, false, back);
+        debug_assert!(handed.is_empty(), "unguarded runs finish");
     }
 
     /// Run a batch, but stop at the first step whose call faults and hand
     /// the rest back (from that step on) instead of recovering here:
     /// recovery may take several deadlines, and the worker running this
     /// chain is also running other tenants' batches.
-    pub fn run_guarded(&mut self, events: Vec<Event>, out: &mut BatchOutput) -> Option<Handoff> {
-        self.run_steps(Handoff::start(events), out, true)
+    pub fn run_guarded(
+        &mut self,
+        events: Vec<Event>,
+        out: &mut BatchOutput,
+        back: Option<&BackHalf>,
+    ) -> Option<Handoff> {
+        let handed = self.run_part(Part::start(events), out, true, back);
+        (!handed.is_empty()).then(|| Handoff::from_parts(handed))
     }
 
     /// Finish work handed back by [`Self::run_guarded`], recovering in place.
-    pub fn resume(&mut self, work: Handoff, out: &mut BatchOutput) {
-        let handed = self.run_steps(work, out, false);
-        debug_assert!(handed.is_none(), "unguarded runs finish");
+    pub fn resume(&mut self, work: Handoff, out: &mut BatchOutput, back: Option<&BackHalf>) {
+        for part in work.parts {
+            let handed = self.run_part(part, out, false, back);
+            debug_assert!(handed.is_empty(), "unguarded runs finish");
+        }
     }
 
-    fn run_steps(
+    /// Run `part` to the end of the chain, on two threads when that pays;
+    /// what a guarded run hands back, in batch order.
+    fn run_part(
         &mut self,
-        work: Handoff,
+        part: Part,
         out: &mut BatchOutput,
         guarded: bool,
-    ) -> Option<Handoff> {
+        back: Option<&BackHalf>,
+    ) -> Vec<Part> {
+        let parts = match back.zip(self.split_point(&part)) {
+            Some((back, split)) => {
+                match self.run_split(part.cut(PART_EVENTS), split, out, guarded, back) {
+                    Ok(handed) => {
+                        metrics::counter!("sluice_chain_split_batches_total", "tenant" => self.tenant.clone())
+                            .increment(1);
+                        return handed;
+                    }
+                    // The back half's thread is gone: the same parts, on this one.
+                    Err(parts) => parts,
+                }
+            }
+            None => vec![part],
+        };
         let pipeline = self.pipeline.clone();
-        let sinks = &pipeline.sinks;
-        let Handoff {
-            step: first,
-            events: mut current,
-            mut originals,
-        } = work;
-        for (index, (step, spec)) in self
-            .steps
-            .iter_mut()
-            .zip(&pipeline.steps)
-            .enumerate()
-            .skip(first)
-        {
-            if current.is_empty() {
-                break;
-            }
-            let input = current.len();
-            let output = if guarded {
-                match step.try_run(&current) {
-                    Some(output) => output,
-                    None => {
-                        return Some(Handoff {
-                            step: index,
-                            events: current,
-                            originals,
-                        });
-                    }
-                }
-            } else {
-                step.run(&current)
-            };
-            if sinks.incidents {
-                out.alerts
-                    .extend(output.alerts.into_iter().map(|a| (self.tenant.clone(), a)));
-                out.merges
-                    .extend(output.merges.into_iter().map(|m| (self.tenant.clone(), m)));
-            }
-            let mut next = Vec::with_capacity(current.len());
-            let mut next_originals = Vec::with_capacity(current.len());
-            let (mut dropped, mut failed) = (0u64, 0u64);
-            for ((event, original), outcome) in
-                current.into_iter().zip(originals).zip(output.outcomes)
-            {
-                match outcome {
-                    StepOutcome::Pass => {
-                        next.push(event);
-                        next_originals.push(original);
-                    }
-                    StepOutcome::Keep(changed) => {
-                        next.push(changed);
-                        next_originals.push(Some(original.unwrap_or(event)));
-                    }
-                    StepOutcome::Drop => dropped += 1,
-                    StepOutcome::Failed(failure) => {
-                        failed += 1;
-                        if sinks.dead_letters {
-                            out.dead.push(DeadLetter::new(
-                                original.unwrap_or(event),
-                                (&pipeline.name, pipeline.version),
-                                &spec.name,
-                                &spec.plugin,
-                                &failure,
-                                now_ns(),
-                            ));
-                        }
-                    }
-                }
-            }
-            record_step(&self.tenant, &spec.name, input as u64, dropped, failed);
-            current = next;
-            originals = next_originals;
-        }
-        out.processed += current.len() as u64;
-        if sinks.signals {
-            out.signals.add_all(&current);
-        }
-        let stored = current.into_iter().map(|event| StoredEvent {
-            event,
-            pipeline: pipeline.name.clone(),
-            pipeline_version: pipeline.version,
+        let mut stage = Stage::new(&mut self.steps, 0, &pipeline, &self.tenant, guarded);
+        let handed = stage::run_parts(&mut stage, parts, out, |done, out| {
+            stage::finish(&pipeline, done, out);
+            None
         });
-        if sinks.logs {
-            out.stored.extend(stored);
-        } else if sinks.signals {
-            out.signals_only.extend(stored);
+        stage.record();
+        handed
+    }
+
+    /// Where to cut the steps from `part`'s on into a front and a back half
+    /// of about equal cost, when the part is large enough to be worth a
+    /// second thread and the cut takes at least a tenth off the critical
+    /// path.
+    fn split_point(&self, part: &Part) -> Option<usize> {
+        if part.events.len() < 2 * PART_EVENTS {
+            return None;
         }
-        None
+        let costs = self.steps[part.step..]
+            .iter()
+            .map(|step| step.cost_per_event().map(|cost| cost.as_nanos() as f64))
+            .collect::<Option<Vec<f64>>>()?;
+        stage::balanced_split(&costs).map(|split| part.step + split)
+    }
+
+    /// Run `parts` through the front half (steps before `split`) here and
+    /// the back half on `back`'s thread. `Err` gives the parts back,
+    /// untouched, when that thread is gone.
+    fn run_split(
+        &mut self,
+        parts: Vec<Part>,
+        split: usize,
+        out: &mut BatchOutput,
+        guarded: bool,
+        back: &BackHalf,
+    ) -> Result<Vec<Part>, Vec<Part>> {
+        let (sender, receiver) = crossbeam_channel::unbounded::<Part>();
+        let (done, finished) = crossbeam_channel::bounded::<BackDone>(1);
+        let job = BackJob {
+            steps: self.steps.split_off(split),
+            offset: split,
+            pipeline: self.pipeline.clone(),
+            tenant: self.tenant.clone(),
+            guarded,
+            parts: receiver,
+            done,
+        };
+        if let Err(job) = back.send(job) {
+            self.steps.extend(job.steps);
+            return Err(parts);
+        }
+        let pipeline = self.pipeline.clone();
+        let mut stage = Stage::new(&mut self.steps, 0, &pipeline, &self.tenant, guarded);
+        let handed = stage::run_parts(&mut stage, parts, out, |halfway, _| {
+            // Unsent only when the back half's thread is gone (it
+            // panicked); then no steps come back, which is fatal below.
+            sender.send(halfway).err().map(|unsent| unsent.into_inner())
+        });
+        stage.record();
+        drop(sender);
+        let BackDone {
+            steps,
+            out: back_out,
+            handed: mut back_handed,
+        } = finished
+            .recv()
+            .expect("the back half's thread ran its job: it only ends when its owner drops it");
+        self.steps.extend(steps);
+        out.absorb(back_out);
+        // Every part the back half holds came before those the front half
+        // still had.
+        back_handed.extend(handed);
+        Ok(back_handed)
     }
 
     /// Let every step close its windows.
@@ -217,18 +241,6 @@ impl Chain {
                     .map(|a| (self.tenant.clone(), a)),
             );
         }
-    }
-}
-
-fn record_step(tenant: &str, step: &str, input: u64, dropped: u64, failed: u64) {
-    let labels = [("tenant", tenant.to_owned()), ("step", step.to_owned())];
-    metrics::counter!("sluice_step_events_in_total", &labels).increment(input);
-    metrics::counter!("sluice_step_events_out_total", &labels).increment(input - dropped - failed);
-    if dropped > 0 {
-        metrics::counter!("sluice_step_events_dropped_total", &labels).increment(dropped);
-    }
-    if failed > 0 {
-        metrics::counter!("sluice_step_events_dead_lettered_total", &labels).increment(failed);
     }
 }
 
@@ -293,4 +305,21 @@ pub fn current<'a>(
     Ok(chains
         .get_mut(tenant)
         .expect("the tenant's chain is present: found or inserted above"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::stage::tests::{ids, part};
+
+    #[test]
+    fn handed_back_parts_at_one_step_become_one() {
+        let work = Handoff::from_parts(vec![part(3, 0..2), part(1, 2..4), part(1, 4..6)]);
+        assert_eq!(work.len(), 6);
+        assert_eq!(work.parts.len(), 2);
+        assert_eq!(work.parts[0].step, 3);
+        assert_eq!(ids(&work.parts[0]), ["0", "1"]);
+        assert_eq!(work.parts[1].step, 1);
+        assert_eq!(ids(&work.parts[1]), ["2", "3", "4", "5"]);
+    }
 }

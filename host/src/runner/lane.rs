@@ -26,7 +26,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use parking_lot::Mutex;
 
 use super::chain::{Chain, Handoff};
-use super::{BatchOutput, Sinks};
+use super::{BackHalf, BatchOutput, Sinks};
 use crate::pipeline::Pipeline;
 use crate::pipeline::registry::now_ns;
 use crate::queue::Delivery;
@@ -105,8 +105,12 @@ impl Lane {
         sinks: Arc<Sinks>,
         handle: tokio::runtime::Handle,
         tick: Duration,
+        split_chains: bool,
     ) -> std::io::Result<Self> {
         let (sender, receiver) = crossbeam_channel::unbounded();
+        let back = split_chains
+            .then(|| BackHalf::start(format!("sluice-lback-{index}")))
+            .transpose()?;
         let thread = std::thread::Builder::new()
             .name(format!("sluice-lane-{index}"))
             .spawn(move || {
@@ -115,6 +119,7 @@ impl Lane {
                     sinks,
                     handle,
                     chains: HashMap::new(),
+                    back,
                 }
                 .run(&receiver, tick);
             })?;
@@ -150,6 +155,8 @@ struct LaneThread {
     sinks: Arc<Sinks>,
     handle: tokio::runtime::Handle,
     chains: HashMap<String, Chain>,
+    /// Runs the back half of split batches (`runner.split_chains`).
+    back: Option<BackHalf>,
 }
 
 impl LaneThread {
@@ -181,7 +188,7 @@ impl LaneThread {
                 tracing::warn!(%tenant, pipeline = %chain.pipeline().name, events = work.len(), "a step faulted: the tenant now runs on its worker's isolation lane");
                 metrics::counter!("sluice_tenants_isolated_total", "tenant" => tenant.clone())
                     .increment(1);
-                chain.resume(work, &mut out);
+                chain.resume(work, &mut out, self.back.as_ref());
                 self.chains.insert(tenant, chain);
                 ticket
             }
@@ -192,7 +199,7 @@ impl LaneThread {
                 ticket,
             } => {
                 match super::chain::current(&mut self.chains, &self.runtime, &pipeline, &tenant) {
-                    Ok(chain) => chain.run(events, &mut out),
+                    Ok(chain) => chain.run(events, &mut out, self.back.as_ref()),
                     Err(failed) => failed.dead_letter(events, &pipeline, &tenant, &mut out),
                 }
                 ticket

@@ -15,6 +15,7 @@
 pub mod chain;
 mod lane;
 pub mod sinks;
+mod stage;
 mod worker;
 
 use std::sync::Arc;
@@ -28,6 +29,7 @@ use crate::runtime::{Alert, FingerprintMerge, PluginRuntime};
 use crate::store::StoredEvent;
 
 pub use sinks::Sinks;
+pub use stage::BackHalf;
 
 /// Default events per batch.
 pub const BATCH_EVENTS: usize = 1024;
@@ -46,6 +48,9 @@ pub struct RunnerOptions {
     pub poll_wait: Duration,
     /// Interval of plugin ticks.
     pub tick: Duration,
+    /// Whether a tenant's large batches may run on two threads (see
+    /// [`chain`]), so that one busy tenant is not bound to one core.
+    pub split_chains: bool,
 }
 
 impl Default for RunnerOptions {
@@ -55,6 +60,7 @@ impl Default for RunnerOptions {
             batch_events: BATCH_EVENTS,
             poll_wait: Duration::from_millis(50),
             tick: TICK,
+            split_chains: true,
         }
     }
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use super::chain::{self, Chain};
 use super::lane::{Job, Lane, Ticket};
-use super::{BatchOutput, RunnerOptions, Sinks};
+use super::{BackHalf, BatchOutput, RunnerOptions, Sinks};
 use crate::event::DeadLetter;
 use crate::pipeline::Registry;
 use crate::pipeline::registry::now_ns;
@@ -27,6 +27,8 @@ pub(super) struct Worker {
     isolated: HashSet<String>,
     lane: Lane,
     writer: Writer,
+    /// Runs the back half of split batches (`runner.split_chains`).
+    back: Option<BackHalf>,
 }
 
 /// How many batch outputs may wait for the store while the worker runs the
@@ -96,8 +98,13 @@ impl Worker {
             sinks.clone(),
             handle.clone(),
             options.tick,
+            options.split_chains,
         )?;
         let writer = Writer::start(sinks.clone(), &handle);
+        let back = options
+            .split_chains
+            .then(|| BackHalf::start(format!("sluice-back-{index}")))
+            .transpose()?;
         Ok(Self {
             index,
             options,
@@ -109,6 +116,7 @@ impl Worker {
             isolated: HashSet::new(),
             lane,
             writer,
+            back,
         })
     }
 
@@ -187,7 +195,7 @@ impl Worker {
                     continue;
                 }
             };
-            if let Some(work) = chain.run_guarded(events, &mut out)
+            if let Some(work) = chain.run_guarded(events, &mut out, self.back.as_ref())
                 && let Some(chain) = self.chains.remove(&tenant)
             {
                 self.isolated.insert(tenant.clone());

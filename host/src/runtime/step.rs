@@ -62,6 +62,9 @@ pub struct StepRunner {
     instance: Option<PluginInstance>,
     breaker: Breaker,
     capture_logs: bool,
+    /// Recent nanoseconds per event (a moving average over batches), for
+    /// deciding where a chain splits between two threads.
+    cost_ns: Option<f64>,
 }
 
 impl StepOutput {
@@ -124,6 +127,7 @@ impl StepRunner {
             limits,
             instance: Some(instance),
             capture_logs,
+            cost_ns: None,
         })
     }
 
@@ -208,12 +212,23 @@ impl StepRunner {
         true
     }
 
-    fn emit_processed(&self, events: usize, started: Instant) {
+    /// Recent cost of an event in this step, once it has run a batch.
+    pub fn cost_per_event(&self) -> Option<Duration> {
+        self.cost_ns.map(|ns| Duration::from_nanos(ns as u64))
+    }
+
+    fn emit_processed(&mut self, events: usize, started: Instant) {
+        let elapsed = started.elapsed();
+        let per_event = elapsed.as_nanos() as f64 / events.max(1) as f64;
+        self.cost_ns = Some(match self.cost_ns {
+            Some(ns) => 0.75 * ns + 0.25 * per_event,
+            None => per_event,
+        });
         telemetry::emit(PluginBatchProcessed {
             step: &self.context.step,
             plugin: &self.plugin.info.name,
             events,
-            elapsed: started.elapsed(),
+            elapsed,
         });
     }
 

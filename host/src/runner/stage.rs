@@ -1,0 +1,399 @@
+//! The pieces a chain runs a batch with: [`Part`]s of a batch at some step,
+//! [`Stage`]s (runs of consecutive steps, one thread each) that move them
+//! along, and the [`BackHalf`] thread that runs the second stage of split
+//! batches.
+//!
+//! A split batch costs a handful of channel messages per part; the thread
+//! that runs the back half lives as long as its worker, so its caches,
+//! stack and allocator heap stay warm from batch to batch.
+
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{Receiver, Sender};
+
+use super::BatchOutput;
+use crate::event::DeadLetter;
+use crate::pipeline::Pipeline;
+use crate::pipeline::registry::now_ns;
+use crate::runtime::{Event, StepOutcome, StepRunner};
+use crate::store::StoredEvent;
+
+/// Events per part when a batch runs on two threads: small enough that the
+/// two halves overlap for most of a batch, large enough that handing parts
+/// over costs little beside running them.
+pub const PART_EVENTS: usize = 128;
+
+/// Events at one step of a chain: as they are now and, for those a step
+/// changed, as they entered.
+pub(super) struct Part {
+    pub(super) step: usize,
+    pub(super) events: Vec<Event>,
+    pub(super) originals: Vec<Option<Event>>,
+}
+
+impl Part {
+    pub(super) fn start(events: Vec<Event>) -> Self {
+        let originals = std::iter::repeat_with(|| None).take(events.len()).collect();
+        Self {
+            step: 0,
+            events,
+            originals,
+        }
+    }
+
+    /// Cut into parts of at most `size` events, in order.
+    pub(super) fn cut(mut self, size: usize) -> Vec<Part> {
+        let mut parts = Vec::with_capacity(self.events.len().div_ceil(size));
+        let step = self.step;
+        while self.events.len() > size {
+            let events = self.events.split_off(size);
+            let originals = self.originals.split_off(size);
+            let tail = Part {
+                step,
+                events,
+                originals,
+            };
+            parts.push(std::mem::replace(&mut self, tail));
+        }
+        parts.push(self);
+        parts
+    }
+}
+
+/// The cut of a run of steps with these costs into a non-empty front and
+/// back that minimises the costlier side; `None` when that side would
+/// still carry nine tenths of the total or more (not worth a thread).
+pub(super) fn balanced_split(costs: &[f64]) -> Option<usize> {
+    let total: f64 = costs.iter().sum();
+    let mut front = 0.0;
+    let mut best: Option<(usize, f64)> = None;
+    for (index, cost) in costs.iter().enumerate().take(costs.len().saturating_sub(1)) {
+        front += cost;
+        let slower = front.max(total - front);
+        if best.is_none_or(|(_, best)| slower < best) {
+            best = Some((index + 1, slower));
+        }
+    }
+    best.filter(|&(_, slower)| slower < 0.9 * total)
+        .map(|(split, _)| split)
+}
+
+/// Consecutive steps of a chain run by one thread, with the per-step
+/// counts it reports when done.
+pub(super) struct Stage<'a> {
+    steps: &'a mut [StepRunner],
+    /// The chain's index of `steps[0]`.
+    offset: usize,
+    pipeline: &'a Pipeline,
+    tenant: &'a str,
+    guarded: bool,
+    counts: Vec<StepCounts>,
+}
+
+/// Events into a step, and how many of them it dropped or failed.
+#[derive(Debug, Default, Clone, Copy)]
+struct StepCounts {
+    input: u64,
+    dropped: u64,
+    failed: u64,
+}
+
+impl<'a> Stage<'a> {
+    pub(super) fn new(
+        steps: &'a mut [StepRunner],
+        offset: usize,
+        pipeline: &'a Pipeline,
+        tenant: &'a str,
+        guarded: bool,
+    ) -> Self {
+        let counts = vec![StepCounts::default(); steps.len()];
+        Self {
+            steps,
+            offset,
+            pipeline,
+            tenant,
+            guarded,
+            counts,
+        }
+    }
+
+    /// Run `part` through this stage's steps from the one it is at. A
+    /// guarded call that faults hands the part back at that step.
+    pub(super) fn advance(&mut self, mut part: Part, out: &mut BatchOutput) -> Result<Part, Part> {
+        let pipeline = self.pipeline;
+        let sinks = &pipeline.sinks;
+        let end = self.offset + self.steps.len();
+        while part.step < end && !part.events.is_empty() {
+            let index = part.step;
+            let step = &mut self.steps[index - self.offset];
+            let spec = &pipeline.steps[index];
+            let output = if self.guarded {
+                match step.try_run(&part.events) {
+                    Some(output) => output,
+                    None => return Err(part),
+                }
+            } else {
+                step.run(&part.events)
+            };
+            if sinks.incidents {
+                out.alerts.extend(
+                    output
+                        .alerts
+                        .into_iter()
+                        .map(|a| (self.tenant.to_owned(), a)),
+                );
+                out.merges.extend(
+                    output
+                        .merges
+                        .into_iter()
+                        .map(|m| (self.tenant.to_owned(), m)),
+                );
+            }
+            let counts = &mut self.counts[index - self.offset];
+            counts.input += part.events.len() as u64;
+            let mut next = Vec::with_capacity(part.events.len());
+            let mut next_originals = Vec::with_capacity(part.events.len());
+            for ((event, original), outcome) in part
+                .events
+                .into_iter()
+                .zip(part.originals)
+                .zip(output.outcomes)
+            {
+                match outcome {
+                    StepOutcome::Pass => {
+                        next.push(event);
+                        next_originals.push(original);
+                    }
+                    StepOutcome::Keep(changed) => {
+                        next.push(changed);
+                        next_originals.push(Some(original.unwrap_or(event)));
+                    }
+                    StepOutcome::Drop => counts.dropped += 1,
+                    StepOutcome::Failed(failure) => {
+                        counts.failed += 1;
+                        if sinks.dead_letters {
+                            out.dead.push(DeadLetter::new(
+                                original.unwrap_or(event),
+                                (&pipeline.name, pipeline.version),
+                                &spec.name,
+                                &spec.plugin,
+                                &failure,
+                                now_ns(),
+                            ));
+                        }
+                    }
+                }
+            }
+            part = Part {
+                step: index + 1,
+                events: next,
+                originals: next_originals,
+            };
+        }
+        Ok(part)
+    }
+
+    /// Count what went through each step.
+    pub(super) fn record(self) {
+        for (counts, spec) in self.counts.iter().zip(&self.pipeline.steps[self.offset..]) {
+            if counts.input > 0 {
+                record_step(self.tenant, &spec.name, counts);
+            }
+        }
+    }
+}
+
+/// Events that made it through the whole chain go to the pipeline's sinks.
+pub(super) fn finish(pipeline: &Pipeline, part: Part, out: &mut BatchOutput) {
+    let sinks = &pipeline.sinks;
+    out.processed += part.events.len() as u64;
+    if sinks.signals {
+        out.signals.add_all(&part.events);
+    }
+    let stored = part.events.into_iter().map(|event| StoredEvent {
+        event,
+        pipeline: pipeline.name.clone(),
+        pipeline_version: pipeline.version,
+    });
+    if sinks.logs {
+        out.stored.extend(stored);
+    } else if sinks.signals {
+        out.signals_only.extend(stored);
+    }
+}
+
+fn record_step(tenant: &str, step: &str, counts: &StepCounts) {
+    let labels = [("tenant", tenant.to_owned()), ("step", step.to_owned())];
+    let StepCounts {
+        input,
+        dropped,
+        failed,
+    } = *counts;
+    metrics::counter!("sluice_step_events_in_total", &labels).increment(input);
+    metrics::counter!("sluice_step_events_out_total", &labels).increment(input - dropped - failed);
+    if dropped > 0 {
+        metrics::counter!("sluice_step_events_dropped_total", &labels).increment(dropped);
+    }
+    if failed > 0 {
+        metrics::counter!("sluice_step_events_dead_lettered_total", &labels).increment(failed);
+    }
+}
+
+/// Run `parts` through `stage`, in order, finishing those that reach the
+/// chain's end; after a guarded call faults, the rest are handed back
+/// untouched. Returns what was handed back, in order.
+pub(super) fn run_parts(
+    stage: &mut Stage<'_>,
+    parts: impl IntoIterator<Item = Part>,
+    out: &mut BatchOutput,
+    mut onward: impl FnMut(Part, &mut BatchOutput) -> Option<Part>,
+) -> Vec<Part> {
+    let mut handed = Vec::new();
+    for part in parts {
+        if !handed.is_empty() {
+            handed.push(part);
+            continue;
+        }
+        match stage.advance(part, out) {
+            Ok(done) => handed.extend(onward(done, out)),
+            Err(part) => handed.push(part),
+        }
+    }
+    handed
+}
+
+/// The back half of a split batch, handed to a [`BackHalf`] thread with
+/// the steps it runs.
+pub(super) struct BackJob {
+    pub(super) steps: Vec<StepRunner>,
+    /// The chain's index of `steps[0]`.
+    pub(super) offset: usize,
+    pub(super) pipeline: Arc<Pipeline>,
+    pub(super) tenant: String,
+    pub(super) guarded: bool,
+    /// Parts from the front half, in batch order, until it hangs up.
+    pub(super) parts: Receiver<Part>,
+    pub(super) done: Sender<BackDone>,
+}
+
+/// What the back half gives back: its steps, what it produced, and the
+/// parts a faulting guarded call handed back (in batch order).
+pub(super) struct BackDone {
+    pub(super) steps: Vec<StepRunner>,
+    pub(super) out: BatchOutput,
+    pub(super) handed: Vec<Part>,
+}
+
+/// A thread, one per worker and per isolation lane, that runs the back
+/// half of the batches its owner splits (see [`super::chain`]).
+pub struct BackHalf {
+    jobs: Option<Sender<BackJob>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl BackHalf {
+    /// Start the thread, named `name`.
+    pub fn start(name: String) -> std::io::Result<Self> {
+        let (jobs, receiver) = crossbeam_channel::unbounded::<BackJob>();
+        let thread = std::thread::Builder::new().name(name).spawn(move || {
+            for job in receiver {
+                Self::run(job);
+            }
+        })?;
+        Ok(Self {
+            jobs: Some(jobs),
+            thread: Some(thread),
+        })
+    }
+
+    /// Queue a job; gives it back when the thread is gone.
+    pub(super) fn send(&self, job: BackJob) -> Result<(), BackJob> {
+        match &self.jobs {
+            Some(jobs) => jobs.send(job).map_err(|error| error.into_inner()),
+            None => Err(job),
+        }
+    }
+
+    fn run(job: BackJob) {
+        let BackJob {
+            mut steps,
+            offset,
+            pipeline,
+            tenant,
+            guarded,
+            parts,
+            done,
+        } = job;
+        let mut out = BatchOutput::default();
+        let mut stage = Stage::new(&mut steps, offset, &pipeline, &tenant, guarded);
+        let handed = run_parts(&mut stage, parts, &mut out, |part, out| {
+            finish(&pipeline, part, out);
+            None
+        });
+        stage.record();
+        // The front half waits for this; if it is gone, so is the chain.
+        let _ = done.send(BackDone { steps, out, handed });
+    }
+}
+
+impl Drop for BackHalf {
+    fn drop(&mut self) {
+        self.jobs = None;
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+
+    #[test]
+    fn the_split_balances_the_two_halves_or_is_not_made() {
+        // normalize, redact, fingerprint, alert as measured on the reference chain.
+        assert_eq!(balanced_split(&[2.4, 2.7, 2.1, 0.4]), Some(2));
+        assert_eq!(balanced_split(&[1.0, 1.0, 1.0]), Some(1));
+        assert_eq!(balanced_split(&[1.0, 5.0]), Some(1));
+        // One step carrying almost everything: a second thread gains nothing.
+        assert_eq!(balanced_split(&[0.05, 10.0, 0.05]), None);
+        assert_eq!(balanced_split(&[3.0]), None);
+        assert_eq!(balanced_split(&[]), None);
+    }
+
+    pub(crate) fn part(step: usize, ids: std::ops::Range<usize>) -> Part {
+        let events: Vec<Event> = ids
+            .map(|i| Event {
+                id: i.to_string(),
+                ..crate::runtime::pack::blank_event()
+            })
+            .collect();
+        Part {
+            step,
+            originals: events.iter().map(|_| None).collect(),
+            events,
+        }
+    }
+
+    pub(crate) fn ids(part: &Part) -> Vec<String> {
+        part.events.iter().map(|e| e.id.clone()).collect()
+    }
+
+    #[test]
+    fn cutting_keeps_order_and_every_event() {
+        let parts = part(2, 0..300).cut(128);
+        assert_eq!(
+            parts.iter().map(|p| p.events.len()).collect::<Vec<_>>(),
+            [128, 128, 44]
+        );
+        assert!(
+            parts
+                .iter()
+                .all(|p| p.step == 2 && p.originals.len() == p.events.len())
+        );
+        let all: Vec<String> = parts.iter().flat_map(ids).collect();
+        assert_eq!(all, (0..300).map(|i| i.to_string()).collect::<Vec<_>>());
+        assert_eq!(part(0, 0..5).cut(128).len(), 1);
+    }
+}
