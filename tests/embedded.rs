@@ -1041,11 +1041,14 @@ async fn a_busy_tenants_batches_run_on_two_threads_in_order() {
             );
         }
     }
-    let split = split_batches(&sluice, "busy").await;
-    assert!(
-        split.is_some_and(|count| count >= 1),
-        "no batch ran on two threads: {split:?}"
-    );
+    // A batch splits only while a core is to spare: one busy tenant on two.
+    if std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2) {
+        let split = split_batches(&sluice, "busy").await;
+        assert!(
+            split.is_some_and(|count| count >= 1),
+            "no batch ran on two threads: {split:?}"
+        );
+    }
     sluice.server.shutdown().await.unwrap();
 }
 
@@ -1085,10 +1088,9 @@ async fn a_fault_in_a_split_batch_fails_one_event_and_keeps_the_order() {
         letters[0]["event"]["raw"], "panic",
         "the event as it entered: {page}"
     );
-    assert!(
-        split_batches(&sluice, "busy")
-            .await
-            .is_some_and(|count| count >= 1)
-    );
+    if std::thread::available_parallelism().is_ok_and(|n| n.get() >= 2) {
+        let split = split_batches(&sluice, "busy").await;
+        assert!(split.is_some_and(|count| count >= 1), "{split:?}");
+    }
     sluice.server.shutdown().await.unwrap();
 }

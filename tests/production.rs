@@ -175,7 +175,13 @@ async fn production_path_throughput() {
     let counter = Arc::new(sluice_tests::ProcessedCounter::default());
     let sluice = Arc::new(
         TestServer::start_config(
-            |data| production_config(data, &run),
+            |data| {
+                let mut config = production_config(data, &run);
+                // `SLUICE_BENCH_SPLIT=0`: each batch on one thread.
+                config.runner.split_chains =
+                    std::env::var("SLUICE_BENCH_SPLIT").as_deref() != Ok("0");
+                config
+            },
             keys[0].clone(),
             vec![counter.clone()],
         )

@@ -140,6 +140,7 @@ impl Chain {
         guarded: bool,
         back: Option<&BackHalf>,
     ) -> Vec<Part> {
+        let back = back.filter(|back| back.has_spare_core());
         let parts = match back.zip(self.split_point(&part)) {
             Some((back, split)) => {
                 match self.run_split(part.cut(PART_EVENTS), split, out, guarded, back) {

@@ -26,7 +26,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use parking_lot::Mutex;
 
 use super::chain::{Chain, Handoff};
-use super::{BackHalf, BatchOutput, Sinks};
+use super::{BackHalf, BatchOutput, Cores, Sinks};
 use crate::pipeline::Pipeline;
 use crate::pipeline::registry::now_ns;
 use crate::queue::Delivery;
@@ -105,11 +105,11 @@ impl Lane {
         sinks: Arc<Sinks>,
         handle: tokio::runtime::Handle,
         tick: Duration,
-        split_chains: bool,
+        cores: Option<Arc<Cores>>,
     ) -> std::io::Result<Self> {
         let (sender, receiver) = crossbeam_channel::unbounded();
-        let back = split_chains
-            .then(|| BackHalf::start(format!("sluice-lback-{index}")))
+        let back = cores
+            .map(|cores| BackHalf::start(format!("sluice-lback-{index}"), cores))
             .transpose()?;
         let thread = std::thread::Builder::new()
             .name(format!("sluice-lane-{index}"))
@@ -177,6 +177,7 @@ impl LaneThread {
     }
 
     fn job(&mut self, job: Job) {
+        let busy = self.back.as_ref().map(BackHalf::busy);
         let mut out = BatchOutput::default();
         let ticket = match job {
             Job::Adopt {
@@ -205,6 +206,7 @@ impl LaneThread {
                 ticket
             }
         };
+        drop(busy);
         self.handle.block_on(self.sinks.write(out));
         ticket.finish();
     }

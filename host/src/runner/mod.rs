@@ -29,7 +29,7 @@ use crate::runtime::{Alert, FingerprintMerge, PluginRuntime};
 use crate::store::StoredEvent;
 
 pub use sinks::Sinks;
-pub use stage::BackHalf;
+pub use stage::{BackHalf, Cores};
 
 /// Default events per batch.
 pub const BATCH_EVENTS: usize = 1024;
@@ -114,16 +114,17 @@ impl Runner {
         handle: tokio::runtime::Handle,
     ) -> std::io::Result<Self> {
         let mut threads = Vec::new();
+        let shared = worker::Shared {
+            runtime,
+            registry,
+            sinks,
+            handle,
+            cores: options
+                .split_chains
+                .then(|| Cores::new(std::thread::available_parallelism().map_or(1, |n| n.get()))),
+        };
         for (index, consumer) in consumers.into_iter().enumerate() {
-            let worker = worker::Worker::new(
-                index,
-                options.clone(),
-                runtime.clone(),
-                registry.clone(),
-                consumer,
-                sinks.clone(),
-                handle.clone(),
-            )?;
+            let worker = worker::Worker::new(index, options.clone(), consumer, shared.clone())?;
             threads.push(
                 std::thread::Builder::new()
                     .name(format!("sluice-worker-{index}"))

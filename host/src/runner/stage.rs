@@ -8,6 +8,7 @@
 //! stack and allocator heap stay warm from batch to batch.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, Sender};
@@ -285,16 +286,60 @@ pub(super) struct BackDone {
     pub(super) handed: Vec<Part>,
 }
 
+/// Batches being run right now, against the cores there are. A split
+/// batch takes a second core: that pays when a core is idle, and when
+/// every core is busy with other batches it only adds hand-offs and
+/// copies between cores (measured: 10 % fewer events/s with four busy
+/// tenants on two cores).
+#[derive(Debug)]
+pub struct Cores {
+    busy: AtomicUsize,
+    total: usize,
+}
+
+impl Cores {
+    /// Shared by every worker and lane of a process with `total` cores.
+    pub fn new(total: usize) -> Arc<Self> {
+        Arc::new(Self {
+            busy: AtomicUsize::new(0),
+            total,
+        })
+    }
+
+    /// Count a batch as running until the guard drops.
+    pub fn busy(self: &Arc<Self>) -> Busy {
+        self.busy.fetch_add(1, Ordering::Relaxed);
+        Busy(self.clone())
+    }
+
+    /// Whether every running batch (the caller's among them) could have a
+    /// second core.
+    fn has_spare(&self) -> bool {
+        2 * self.busy.load(Ordering::Relaxed) <= self.total
+    }
+}
+
+/// A running batch, counted in [`Cores`] until dropped.
+pub struct Busy(Arc<Cores>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        self.0.busy.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// A thread, one per worker and per isolation lane, that runs the back
 /// half of the batches its owner splits (see [`super::chain`]).
 pub struct BackHalf {
     jobs: Option<Sender<BackJob>>,
     thread: Option<JoinHandle<()>>,
+    cores: Arc<Cores>,
 }
 
 impl BackHalf {
-    /// Start the thread, named `name`.
-    pub fn start(name: String) -> std::io::Result<Self> {
+    /// Start the thread, named `name`; it splits batches only while
+    /// `cores` has one to spare.
+    pub fn start(name: String, cores: Arc<Cores>) -> std::io::Result<Self> {
         let (jobs, receiver) = crossbeam_channel::unbounded::<BackJob>();
         let thread = std::thread::Builder::new().name(name).spawn(move || {
             for job in receiver {
@@ -304,7 +349,18 @@ impl BackHalf {
         Ok(Self {
             jobs: Some(jobs),
             thread: Some(thread),
+            cores,
         })
+    }
+
+    /// Count a batch of the owner's as running until the guard drops.
+    pub fn busy(&self) -> Busy {
+        self.cores.busy()
+    }
+
+    /// Whether a batch may be split now: a core is to spare.
+    pub(super) fn has_spare_core(&self) -> bool {
+        self.cores.has_spare()
     }
 
     /// Queue a job; gives it back when the thread is gone.
@@ -378,6 +434,19 @@ pub(super) mod tests {
 
     pub(crate) fn ids(part: &Part) -> Vec<String> {
         part.events.iter().map(|e| e.id.clone()).collect()
+    }
+
+    #[test]
+    fn batches_split_only_while_a_core_is_to_spare() {
+        let cores = Cores::new(2);
+        let first = cores.busy();
+        assert!(cores.has_spare(), "one batch on two cores");
+        let second = cores.busy();
+        assert!(!cores.has_spare(), "two batches on two cores");
+        drop(second);
+        assert!(cores.has_spare());
+        drop(first);
+        assert!(!Cores::new(1).busy().0.has_spare(), "one core");
     }
 
     #[test]

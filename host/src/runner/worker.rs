@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use super::chain::{self, Chain};
 use super::lane::{Job, Lane, Ticket};
-use super::{BackHalf, BatchOutput, RunnerOptions, Sinks};
+use super::{BackHalf, BatchOutput, Cores, RunnerOptions, Sinks};
 use crate::event::DeadLetter;
 use crate::pipeline::Registry;
 use crate::pipeline::registry::now_ns;
@@ -82,28 +82,42 @@ impl Writer {
     }
 }
 
+/// What every worker of a runner is started with.
+#[derive(Clone)]
+pub(super) struct Shared {
+    pub(super) runtime: Arc<PluginRuntime>,
+    pub(super) registry: Arc<Registry>,
+    pub(super) sinks: Arc<Sinks>,
+    pub(super) handle: tokio::runtime::Handle,
+    /// Present when batches may be split (`split_chains`).
+    pub(super) cores: Option<Arc<Cores>>,
+}
+
 impl Worker {
     pub(super) fn new(
         index: usize,
         options: RunnerOptions,
-        runtime: Arc<PluginRuntime>,
-        registry: Arc<Registry>,
         consumer: Box<dyn Consumer>,
-        sinks: Arc<Sinks>,
-        handle: tokio::runtime::Handle,
+        shared: Shared,
     ) -> std::io::Result<Self> {
+        let Shared {
+            runtime,
+            registry,
+            sinks,
+            handle,
+            cores,
+        } = shared;
         let lane = Lane::start(
             index,
             runtime.clone(),
             sinks.clone(),
             handle.clone(),
             options.tick,
-            options.split_chains,
+            cores.clone(),
         )?;
         let writer = Writer::start(sinks.clone(), &handle);
-        let back = options
-            .split_chains
-            .then(|| BackHalf::start(format!("sluice-back-{index}")))
+        let back = cores
+            .map(|cores| BackHalf::start(format!("sluice-back-{index}"), cores))
             .transpose()?;
         Ok(Self {
             index,
@@ -131,7 +145,9 @@ impl Worker {
                 Some(mut delivery) => {
                     let events = std::mem::take(&mut delivery.events);
                     let ticket = Ticket::new(delivery, events.len(), Instant::now());
+                    let busy = self.back.as_ref().map(BackHalf::busy);
                     let output = self.process(events, &ticket);
+                    drop(busy);
                     self.writer.write(output, Some(ticket));
                 }
                 None if self.consumer.finished() => break,
