@@ -63,6 +63,8 @@ pub struct Chain {
     pipeline: Arc<Pipeline>,
     tenant: String,
     steps: Vec<StepRunner>,
+    /// Where the last split batch was cut (a step index).
+    cut: Option<usize>,
 }
 
 impl Chain {
@@ -93,6 +95,7 @@ impl Chain {
             pipeline,
             tenant: tenant.to_owned(),
             steps,
+            cut: None,
         })
     }
 
@@ -169,7 +172,7 @@ impl Chain {
     /// of about equal cost, when the part is large enough to be worth a
     /// second thread and the cut takes at least a tenth off the critical
     /// path.
-    fn split_point(&self, part: &Part) -> Option<usize> {
+    fn split_point(&mut self, part: &Part) -> Option<usize> {
         if part.events.len() < 2 * PART_EVENTS {
             return None;
         }
@@ -177,7 +180,10 @@ impl Chain {
             .iter()
             .map(|step| step.cost_per_event().map(|cost| cost.as_nanos() as f64))
             .collect::<Option<Vec<f64>>>()?;
-        stage::balanced_split(&costs).map(|split| part.step + split)
+        let previous = self.cut.and_then(|cut| cut.checked_sub(part.step));
+        let split = part.step + stage::balanced_split(&costs, previous)?;
+        self.cut = Some(split);
+        Some(split)
     }
 
     /// Run `parts` through the front half (steps before `split`) here and

@@ -63,21 +63,28 @@ impl Part {
 }
 
 /// The cut of a run of steps with these costs into a non-empty front and
-/// back that minimises the costlier side; `None` when that side would
+/// back that minimises the costlier side, or `previous` while its costlier
+/// side is within a tenth of that: costs move a little from batch to batch,
+/// and each move of the cut moves a step's instance (and the memory it
+/// works in) to the other core. `None` when the cut's costlier side would
 /// still carry nine tenths of the total or more (not worth a thread).
-pub(super) fn balanced_split(costs: &[f64]) -> Option<usize> {
+pub(super) fn balanced_split(costs: &[f64], previous: Option<usize>) -> Option<usize> {
     let total: f64 = costs.iter().sum();
-    let mut front = 0.0;
-    let mut best: Option<(usize, f64)> = None;
-    for (index, cost) in costs.iter().enumerate().take(costs.len().saturating_sub(1)) {
-        front += cost;
-        let slower = front.max(total - front);
-        if best.is_none_or(|(_, best)| slower < best) {
-            best = Some((index + 1, slower));
+    let slower = |split: usize| {
+        let front: f64 = costs[..split].iter().sum();
+        front.max(total - front)
+    };
+    let cuts = 1..costs.len();
+    let best = cuts
+        .clone()
+        .min_by(|&a, &b| slower(a).total_cmp(&slower(b)))?;
+    let chosen = match previous {
+        Some(previous) if cuts.contains(&previous) && slower(previous) <= 1.1 * slower(best) => {
+            previous
         }
-    }
-    best.filter(|&(_, slower)| slower < 0.9 * total)
-        .map(|(split, _)| split)
+        _ => best,
+    };
+    (slower(chosen) < 0.9 * total).then_some(chosen)
 }
 
 /// Consecutive steps of a chain run by one thread, with the per-step
@@ -409,13 +416,25 @@ pub(super) mod tests {
     #[test]
     fn the_split_balances_the_two_halves_or_is_not_made() {
         // normalize, redact, fingerprint, alert as measured on the reference chain.
-        assert_eq!(balanced_split(&[2.4, 2.7, 2.1, 0.4]), Some(2));
-        assert_eq!(balanced_split(&[1.0, 1.0, 1.0]), Some(1));
-        assert_eq!(balanced_split(&[1.0, 5.0]), Some(1));
+        assert_eq!(balanced_split(&[2.4, 2.7, 2.1, 0.4], None), Some(2));
+        assert_eq!(balanced_split(&[1.0, 1.0, 1.0], None), Some(1));
+        assert_eq!(balanced_split(&[1.0, 5.0], None), Some(1));
         // One step carrying almost everything: a second thread gains nothing.
-        assert_eq!(balanced_split(&[0.05, 10.0, 0.05]), None);
-        assert_eq!(balanced_split(&[3.0]), None);
-        assert_eq!(balanced_split(&[]), None);
+        assert_eq!(balanced_split(&[0.05, 10.0, 0.05], None), None);
+        assert_eq!(balanced_split(&[3.0], None), None);
+        assert_eq!(balanced_split(&[], None), None);
+    }
+
+    #[test]
+    fn the_cut_stays_put_while_costs_move_a_little() {
+        // After redact: 5.1 against 2.5; after normalize: 2.4 against 5.2.
+        let costs = [2.4, 2.7, 2.1, 0.4];
+        assert_eq!(balanced_split(&costs, Some(1)), Some(1), "within a tenth");
+        assert_eq!(balanced_split(&costs, Some(2)), Some(2));
+        // After fingerprint: 7.2 against 0.4, far off the best.
+        assert_eq!(balanced_split(&costs, Some(3)), Some(2));
+        assert_eq!(balanced_split(&costs, Some(4)), Some(2), "no such cut");
+        assert_eq!(balanced_split(&[0.05, 10.0, 0.05], Some(1)), None);
     }
 
     pub(crate) fn part(step: usize, ids: std::ops::Range<usize>) -> Part {
