@@ -143,8 +143,11 @@ impl Chain {
         guarded: bool,
         back: Option<&BackHalf>,
     ) -> Vec<Part> {
-        let back = back.filter(|back| back.has_spare_core());
-        let parts = match back.zip(self.split_point(&part)) {
+        // Costs are looked at (and the cut moved) only for a batch that may split.
+        let split = back
+            .filter(|back| back.has_spare_core())
+            .and_then(|back| Some((back, self.split_point(&part)?)));
+        let parts = match split {
             Some((back, split)) => {
                 match self.run_split(part.cut(PART_EVENTS), split, out, guarded, back) {
                     Ok(handed) => {
@@ -159,13 +162,7 @@ impl Chain {
             None => vec![part],
         };
         let pipeline = self.pipeline.clone();
-        let mut stage = Stage::new(&mut self.steps, 0, &pipeline, &self.tenant, guarded);
-        let handed = stage::run_parts(&mut stage, parts, out, |done, out| {
-            stage::finish(&pipeline, done, out);
-            None
-        });
-        stage.record();
-        handed
+        Stage::new(&mut self.steps, 0, &pipeline, &self.tenant, guarded).run_to_end(parts, out)
     }
 
     /// Where to cut the steps from `part`'s on into a front and a back half

@@ -202,6 +202,22 @@ impl<'a> Stage<'a> {
         Ok(part)
     }
 
+    /// Run `parts` through the last steps of the chain and finish them;
+    /// what a faulting guarded call hands back, in order.
+    pub(super) fn run_to_end(
+        mut self,
+        parts: impl IntoIterator<Item = Part>,
+        out: &mut BatchOutput,
+    ) -> Vec<Part> {
+        let pipeline = self.pipeline;
+        let handed = run_parts(&mut self, parts, out, |done, out| {
+            finish(pipeline, done, out);
+            None
+        });
+        self.record();
+        handed
+    }
+
     /// Count what went through each step.
     pub(super) fn record(self) {
         for (counts, spec) in self.counts.iter().zip(&self.pipeline.steps[self.offset..]) {
@@ -213,7 +229,7 @@ impl<'a> Stage<'a> {
 }
 
 /// Events that made it through the whole chain go to the pipeline's sinks.
-pub(super) fn finish(pipeline: &Pipeline, part: Part, out: &mut BatchOutput) {
+fn finish(pipeline: &Pipeline, part: Part, out: &mut BatchOutput) {
     let sinks = &pipeline.sinks;
     out.processed += part.events.len() as u64;
     if sinks.signals {
@@ -389,12 +405,8 @@ impl BackHalf {
             done,
         } = job;
         let mut out = BatchOutput::default();
-        let mut stage = Stage::new(&mut steps, offset, &pipeline, &tenant, guarded);
-        let handed = run_parts(&mut stage, parts, &mut out, |part, out| {
-            finish(&pipeline, part, out);
-            None
-        });
-        stage.record();
+        let handed =
+            Stage::new(&mut steps, offset, &pipeline, &tenant, guarded).run_to_end(parts, &mut out);
         // The front half waits for this; if it is gone, so is the chain.
         let _ = done.send(BackDone { steps, out, handed });
     }
