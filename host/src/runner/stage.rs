@@ -17,7 +17,7 @@ use super::BatchOutput;
 use crate::event::DeadLetter;
 use crate::pipeline::Pipeline;
 use crate::pipeline::registry::now_ns;
-use crate::runtime::{Event, StepOutcome, StepRunner};
+use crate::runtime::{Event, StepOutcome, StepRunner, spare};
 use crate::store::StoredEvent;
 
 /// Events per part when a batch runs on two threads: small enough that the
@@ -175,9 +175,18 @@ impl<'a> Stage<'a> {
                     }
                     StepOutcome::Keep(changed) => {
                         next.push(changed);
-                        next_originals.push(Some(original.unwrap_or(event)));
+                        next_originals.push(Some(match original {
+                            Some(original) => {
+                                spare::give(event);
+                                original
+                            }
+                            None => event,
+                        }));
                     }
-                    StepOutcome::Drop => counts.dropped += 1,
+                    StepOutcome::Drop => {
+                        counts.dropped += 1;
+                        spare::give(event);
+                    }
                     StepOutcome::Failed(failure) => {
                         counts.failed += 1;
                         if sinks.dead_letters {

@@ -154,7 +154,8 @@ impl PluginInstance {
                 .sluice_plugin_handler()
                 .call_process(store, &packed)
         })?;
-        super::pack::unpack_result(result).map_err(|message| Fault::InvalidOutput { message })
+        super::pack::unpack_result_with(result, &mut super::spare::take)
+            .map_err(|message| Fault::InvalidOutput { message })
     }
 
     /// Let the plugin close its windows at `now_ns`.

@@ -12,6 +12,8 @@
 //! - [`step`]: fault isolation by bisection, recovery budget, circuit breaker.
 //! - [`capacity`]: how many instances the process may hold.
 //! - [`limits`]: the limits and their defaults; [`validate`]: output checks.
+//! - [`pack`]: a batch packed for the boundary; [`spare`]: replaced events
+//!   reused to read changed ones into.
 
 pub mod bindings;
 pub mod breaker;
@@ -22,6 +24,7 @@ pub mod host;
 pub mod instance;
 pub mod limits;
 pub mod pack;
+pub mod spare;
 pub mod step;
 pub mod validate;
 

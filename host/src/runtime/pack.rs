@@ -78,6 +78,27 @@ mod tests {
     }
 
     #[test]
+    fn kept_events_read_over_used_ones_carry_nothing_of_them() {
+        let result = BatchResult {
+            outcomes: (0..6).map(|i| Outcome::Keep(event(i))).collect(),
+            alerts: Vec::new(),
+            merges: Vec::new(),
+        };
+        // Used events with every optional set and more attributes.
+        let mut used = || {
+            let mut used = Event {
+                raw: Some("raw text".into()),
+                project: Some("other".into()),
+                ..event(7)
+            };
+            used.attributes.extend(event(8).attributes);
+            used
+        };
+        let read = unpack_result_with(pack_result(result.clone()), &mut used).unwrap();
+        assert_eq!(read, result);
+    }
+
+    #[test]
     fn malformed_packing_is_an_error() {
         let mut packed = pack(&[event(1)]);
         packed.count = 2;

@@ -332,10 +332,22 @@ macro_rules! batch_codec {
         /// Unpack events packed by [`pack`].
         #[allow(dead_code)]
         pub fn unpack(batch: &PackedEvents) -> Result<Vec<Event>, String> {
+            unpack_with(batch, &mut blank_event)
+        }
+
+        /// Like [`unpack`], reading each event over one `fresh` hands out
+        /// (a blank one, or a used one whose allocations are reused).
+        #[allow(dead_code)]
+        pub fn unpack_with(
+            batch: &PackedEvents,
+            fresh: &mut dyn FnMut() -> Event,
+        ) -> Result<Vec<Event>, String> {
             let mut reader = $crate::Reader::new(&batch.text, &batch.events);
             let mut events = Vec::with_capacity((batch.count as usize).min(1 << 16));
             for _ in 0..batch.count {
-                events.push(read_event(&mut reader).ok_or("malformed packed batch")?);
+                let mut event = fresh();
+                read_event_into(&mut reader, &mut event).ok_or("malformed packed batch")?;
+                events.push(event);
             }
             if !reader.is_done() {
                 return Err("malformed packed batch: trailing bytes".to_owned());
@@ -360,12 +372,6 @@ macro_rules! batch_codec {
                 fingerprint: None,
                 template: None,
             }
-        }
-
-        fn read_event(r: &mut $crate::Reader<'_>) -> Option<Event> {
-            let mut event = blank_event();
-            read_event_into(r, &mut event)?;
-            Some(event)
         }
 
         /// Read the next event over `event`, reusing the allocations of its
@@ -497,7 +503,17 @@ macro_rules! batch_codec {
         /// event or reason, or one left over, is an error.
         #[allow(dead_code)]
         pub fn unpack_result(packed: PackedResult) -> Result<BatchResult, String> {
-            let mut kept = unpack(&packed.kept)?.into_iter();
+            unpack_result_with(packed, &mut blank_event)
+        }
+
+        /// Like [`unpack_result`], reading kept events over ones `fresh`
+        /// hands out (see [`unpack_with`]).
+        #[allow(dead_code)]
+        pub fn unpack_result_with(
+            packed: PackedResult,
+            fresh: &mut dyn FnMut() -> Event,
+        ) -> Result<BatchResult, String> {
+            let mut kept = unpack_with(&packed.kept, fresh)?.into_iter();
             let mut failures = packed.failures.into_iter();
             let mut outcomes = Vec::with_capacity(packed.outcomes.len());
             for tag in packed.outcomes {

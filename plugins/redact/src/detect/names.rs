@@ -159,21 +159,26 @@ pub fn key_is_secret(name: &str) -> bool {
     if n == 0 {
         return false;
     }
+    // Components hold ASCII letters and digits only (everything else
+    // separates), so they compare as bytes: no UTF-8 check per lookup.
     let word = |i: usize| {
         let (s, e) = parts[i];
-        std::str::from_utf8(&buf[usize::from(s)..usize::from(e)]).unwrap_or("")
+        &buf[usize::from(s)..usize::from(e)]
     };
     let last = word(n - 1);
-    if META_WORDS.contains(&last) {
+    if META_WORDS.iter().any(|w| w.as_bytes() == last) {
         return false;
     }
-    if matches!(last, "pass" | "pw") {
+    if matches!(last, b"pass" | b"pw") {
         return true;
     }
-    if last == "key" && n > 1 && KEY_QUALIFIERS.contains(&word(n - 2)) {
+    if last == b"key" && n > 1 && KEY_QUALIFIERS.iter().any(|w| w.as_bytes() == word(n - 2)) {
         return true;
     }
-    (0..n).any(|i| SECRET_WORDS.iter().any(|w| word(i).ends_with(w)))
+    (0..n).any(|i| {
+        let word = word(i);
+        SECRET_WORDS.iter().any(|w| word.ends_with(w.as_bytes()))
+    })
 }
 
 /// Whether `name` contains a [`FRAGMENTS`] entry: a two-byte window test
