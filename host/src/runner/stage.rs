@@ -17,7 +17,7 @@ use super::BatchOutput;
 use crate::event::DeadLetter;
 use crate::pipeline::Pipeline;
 use crate::pipeline::registry::now_ns;
-use crate::runtime::{Event, StepOutcome, StepRunner, spare};
+use crate::runtime::{Event, StepOutcome, StepRunner, pack, spare};
 use crate::store::StoredEvent;
 
 /// Events per part when a batch runs on two threads: small enough that the
@@ -26,11 +26,14 @@ use crate::store::StoredEvent;
 pub const PART_EVENTS: usize = 128;
 
 /// Events at one step of a chain: as they are now and, for those a step
-/// changed, as they entered.
+/// changed, as they entered. An event is a few hundred bytes before any of
+/// its text, so events stay where they are from step to step (only a
+/// changed one is replaced, only a removed one moves its neighbours), and
+/// originals are boxed: the many events never changed cost a null pointer.
 pub(super) struct Part {
     pub(super) step: usize,
     pub(super) events: Vec<Event>,
-    pub(super) originals: Vec<Option<Event>>,
+    pub(super) originals: Vec<Option<Box<Event>>>,
 }
 
 impl Part {
@@ -160,38 +163,30 @@ impl<'a> Stage<'a> {
             }
             let counts = &mut self.counts[index - self.offset];
             counts.input += part.events.len() as u64;
-            let mut next = Vec::with_capacity(part.events.len());
-            let mut next_originals = Vec::with_capacity(part.events.len());
-            for ((event, original), outcome) in part
-                .events
-                .into_iter()
-                .zip(part.originals)
-                .zip(output.outcomes)
-            {
+            let mut removed: Vec<bool> = Vec::new();
+            for (at, outcome) in output.outcomes.into_iter().enumerate() {
+                let event = &mut part.events[at];
+                let original = &mut part.originals[at];
                 match outcome {
-                    StepOutcome::Pass => {
-                        next.push(event);
-                        next_originals.push(original);
-                    }
+                    StepOutcome::Pass => continue,
                     StepOutcome::Keep(changed) => {
-                        next.push(changed);
-                        next_originals.push(Some(match original {
-                            Some(original) => {
-                                spare::give(event);
-                                original
-                            }
-                            None => event,
-                        }));
+                        let before = std::mem::replace(event, changed);
+                        match original {
+                            Some(_) => spare::give(before),
+                            None => *original = Some(Box::new(before)),
+                        }
+                        continue;
                     }
                     StepOutcome::Drop => {
                         counts.dropped += 1;
-                        spare::give(event);
+                        spare::give(std::mem::replace(event, pack::blank_event()));
                     }
                     StepOutcome::Failed(failure) => {
                         counts.failed += 1;
+                        let event = std::mem::replace(event, pack::blank_event());
                         if sinks.dead_letters {
                             out.dead.push(DeadLetter::new(
-                                original.unwrap_or(event),
+                                original.take().map_or(event, |original| *original),
                                 (&pipeline.name, pipeline.version),
                                 &spec.name,
                                 &spec.plugin,
@@ -201,12 +196,18 @@ impl<'a> Stage<'a> {
                         }
                     }
                 }
+                if removed.is_empty() {
+                    removed.resize(part.events.len(), false);
+                }
+                removed[at] = true;
             }
-            part = Part {
-                step: index + 1,
-                events: next,
-                originals: next_originals,
-            };
+            if !removed.is_empty() {
+                let mut gone = removed.iter();
+                part.events.retain(|_| gone.next() == Some(&false));
+                let mut gone = removed.iter();
+                part.originals.retain(|_| gone.next() == Some(&false));
+            }
+            part.step = index + 1;
         }
         Ok(part)
     }

@@ -70,8 +70,12 @@ pub struct StepRunner {
 impl StepOutput {
     /// Every event passing, nothing else: the start of every answer.
     fn passing(events: usize) -> Self {
+        // Not `vec![Pass; n]`: that clones a whole outcome (an event's
+        // size) per slot, where writing the tag is enough.
+        let mut outcomes = Vec::with_capacity(events);
+        outcomes.resize_with(events, || StepOutcome::Pass);
         Self {
-            outcomes: vec![StepOutcome::Pass; events],
+            outcomes,
             ..Self::default()
         }
     }
