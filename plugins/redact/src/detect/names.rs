@@ -154,6 +154,11 @@ fn components(name: &[u8], buf: &mut [u8; 128]) -> ([(u8, u8); 16], usize) {
 /// Whether an identifier names a secret (`db_password`, `X-Api-Key`,
 /// `authToken`, `SLAPIKEY`), and not something about one (`token_type`).
 pub fn key_is_secret(name: &str) -> bool {
+    // Every secret word and qualified `key` contains a fragment: most names
+    // (`user_id`, `status`) are answered by this scan alone.
+    if !has_fragment(name.as_bytes()) {
+        return false;
+    }
     let mut buf = [0u8; 128];
     let (parts, n) = components(name.as_bytes(), &mut buf);
     if n == 0 {
