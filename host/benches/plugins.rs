@@ -2,6 +2,10 @@
 //! native code (the SDK harness), on the same 1,024-event batches: the
 //! "WASM tax" per plugin. Events are shaped like the reference workload
 //! (seed JSON payloads for normalize; parsed events for the others).
+//! `plugin/chain` runs the default chain (normalize → redact → fingerprint
+//! → alert) on seed JSON the way a worker does, host work between steps
+//! included, on one thread: a worker's cost per event, without HTTP, queue
+//! or store.
 //!
 //! `cargo xtask plugins && cargo bench -p sluice --bench plugins`
 //! (`SLUICE_BENCH_PLUGIN_MEMORY=fast`: the fast memory layout).
@@ -10,6 +14,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use sluice::pipeline::load::PluginDirs;
+use sluice::pipeline::registry::Registry;
+use sluice::runner::BatchOutput;
+use sluice::runner::chain::Chain;
 use sluice::runtime::{
     Event, InitContext, Level, MemoryLayout, PluginInstance, PluginRuntime, RuntimeOptions,
     StepLimits,
@@ -179,6 +187,58 @@ fn plugins(c: &mut Criterion) {
     run::<sluice_plugin_redact::Redact>(c, &runtime, "redact", false);
     run::<sluice_plugin_fingerprint::Fingerprint>(c, &runtime, "fingerprint", false);
     run::<sluice_plugin_alert::AlertPlugin>(c, &runtime, "alert", false);
+    chain(c, &runtime);
+}
+
+/// The default chain as a worker runs it (`Chain::run`, no second thread).
+fn chain(c: &mut Criterion, runtime: &Arc<PluginRuntime>) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = std::env::temp_dir().join(format!("sluice-bench-chain-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("pipeline dir");
+    std::fs::copy(
+        root.join("pipelines/default.toml"),
+        dir.join("default.toml"),
+    )
+    .expect("default pipeline");
+    let registry = Registry::new(
+        runtime.clone(),
+        dir.clone(),
+        PluginDirs(vec![root.join("target/plugins")]),
+        None,
+    );
+    registry.reload();
+    let pipeline = registry
+        .snapshot()
+        .for_tenant("acme")
+        .expect("default pipeline");
+    let mut chain = Chain::start(runtime, pipeline, "acme").expect("chain");
+    let _ = std::fs::remove_dir_all(&dir);
+    let batches: Vec<Vec<Event>> = (0..8)
+        .map(|round| {
+            (0..BATCH)
+                .map(|i| host_event(round * BATCH + i, true))
+                .collect()
+        })
+        .collect();
+    let mut group = c.benchmark_group("plugin/chain");
+    group.throughput(Throughput::Elements(BATCH as u64));
+    let mut round = 0;
+    group.bench_function(BenchmarkId::new("wasm", BATCH), |b| {
+        b.iter_batched(
+            || {
+                round = (round + 1) % batches.len();
+                batches[round].clone()
+            },
+            |batch| {
+                let mut out = BatchOutput::default();
+                chain.run(batch, &mut out, None);
+                assert_eq!(out.processed, BATCH as u64, "every event through");
+                out
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    group.finish();
 }
 
 criterion_group! {
