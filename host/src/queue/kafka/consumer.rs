@@ -157,6 +157,7 @@ pub(super) fn start(
         .set("max.poll.interval.ms", "600000")
         .set("session.timeout.ms", "10000")
         .set("fetch.min.bytes", "1")
+        .set("fetch.wait.max.ms", config.fetch_wait_ms.to_string())
         .set("queued.max.messages.kbytes", "65536")
         .create_with_context(Context {
             shared: shared.clone(),
