@@ -108,6 +108,24 @@ fn sdk_event(i: usize, raw: bool) -> sluice_plugin_sdk::Event {
     e
 }
 
+/// Eight batches of events `event(i)` makes, `i` counting on across them:
+/// fresh ids per round, so stateful plugins see a stream, not one batch
+/// again.
+fn rounds<T>(event: impl Fn(usize) -> T) -> Vec<Vec<T>> {
+    (0..8)
+        .map(|round| (0..BATCH).map(|i| event(round * BATCH + i)).collect())
+        .collect()
+}
+
+/// A copy of the next of `rounds`' batches at each call, round and round.
+fn cycling<T: Clone>(rounds: &[Vec<T>]) -> impl FnMut() -> Vec<T> + '_ {
+    let mut round = 0;
+    move || {
+        round = (round + 1) % rounds.len();
+        rounds[round].clone()
+    }
+}
+
 fn run<P: sluice_plugin_sdk::Plugin>(
     c: &mut Criterion,
     runtime: &Arc<PluginRuntime>,
@@ -134,14 +152,7 @@ fn run<P: sluice_plugin_sdk::Plugin>(
         false,
     )
     .expect("instance");
-    // Fresh ids per round, so stateful plugins see a stream, not one batch again.
-    let batches: Vec<Vec<Event>> = (0..8)
-        .map(|round| {
-            (0..BATCH)
-                .map(|i| host_event(round * BATCH + i, raw))
-                .collect()
-        })
-        .collect();
+    let batches = rounds(|i| host_event(i, raw));
     let mut round = 0;
     group.bench_function(BenchmarkId::new("wasm", BATCH), |b| {
         b.iter(|| {
@@ -149,21 +160,12 @@ fn run<P: sluice_plugin_sdk::Plugin>(
             instance.process(&batches[round]).expect("process")
         })
     });
-    let sdk_batches: Vec<Vec<sluice_plugin_sdk::Event>> = (0..8)
-        .map(|round| {
-            (0..BATCH)
-                .map(|i| sdk_event(round * BATCH + i, raw))
-                .collect()
-        })
-        .collect();
+    let sdk_batches = rounds(|i| sdk_event(i, raw));
     let mut native = Harness::<P>::from_json("{}").expect("native");
-    let mut round = 0;
+    let mut next = cycling(&sdk_batches);
     group.bench_function(BenchmarkId::new("native", BATCH), |b| {
         b.iter_batched(
-            || {
-                round = (round + 1) % sdk_batches.len();
-                sdk_batches[round].clone()
-            },
+            &mut next,
             |batch| native.process(batch),
             BatchSize::SmallInput,
         )
@@ -213,22 +215,13 @@ fn chain(c: &mut Criterion, runtime: &Arc<PluginRuntime>) {
         .expect("default pipeline");
     let mut chain = Chain::start(runtime, pipeline, "acme").expect("chain");
     let _ = std::fs::remove_dir_all(&dir);
-    let batches: Vec<Vec<Event>> = (0..8)
-        .map(|round| {
-            (0..BATCH)
-                .map(|i| host_event(round * BATCH + i, true))
-                .collect()
-        })
-        .collect();
+    let batches = rounds(|i| host_event(i, true));
     let mut group = c.benchmark_group("plugin/chain");
     group.throughput(Throughput::Elements(BATCH as u64));
-    let mut round = 0;
+    let mut next = cycling(&batches);
     group.bench_function(BenchmarkId::new("wasm", BATCH), |b| {
         b.iter_batched(
-            || {
-                round = (round + 1) % batches.len();
-                batches[round].clone()
-            },
+            &mut next,
             |batch| {
                 let mut out = BatchOutput::default();
                 chain.run(batch, &mut out, None);
