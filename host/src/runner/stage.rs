@@ -167,19 +167,20 @@ impl<'a> Stage<'a> {
             for (at, outcome) in output.outcomes.into_iter().enumerate() {
                 let event = &mut part.events[at];
                 let original = &mut part.originals[at];
-                match outcome {
-                    StepOutcome::Pass => continue,
+                let gone = match outcome {
+                    StepOutcome::Pass => false,
                     StepOutcome::Keep(changed) => {
                         let before = std::mem::replace(event, changed);
                         match original {
                             Some(_) => spare::give(before),
                             None => *original = Some(Box::new(before)),
                         }
-                        continue;
+                        false
                     }
                     StepOutcome::Drop => {
                         counts.dropped += 1;
                         spare::give(std::mem::replace(event, pack::blank_event()));
+                        true
                     }
                     StepOutcome::Failed(failure) => {
                         counts.failed += 1;
@@ -194,18 +195,17 @@ impl<'a> Stage<'a> {
                                 now_ns(),
                             ));
                         }
+                        true
                     }
-                }
-                if removed.is_empty() {
+                };
+                if gone {
                     removed.resize(part.events.len(), false);
+                    removed[at] = true;
                 }
-                removed[at] = true;
             }
             if !removed.is_empty() {
-                let mut gone = removed.iter();
-                part.events.retain(|_| gone.next() == Some(&false));
-                let mut gone = removed.iter();
-                part.originals.retain(|_| gone.next() == Some(&false));
+                remove_marked(&mut part.events, &removed);
+                remove_marked(&mut part.originals, &removed);
             }
             part.step = index + 1;
         }
@@ -236,6 +236,12 @@ impl<'a> Stage<'a> {
             }
         }
     }
+}
+
+/// Remove the items marked in `removed` (one mark per item), keeping order.
+fn remove_marked<T>(items: &mut Vec<T>, removed: &[bool]) {
+    let mut marks = removed.iter();
+    items.retain(|_| marks.next() == Some(&false));
 }
 
 /// Events that made it through the whole chain go to the pipeline's sinks.
