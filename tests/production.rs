@@ -172,11 +172,18 @@ async fn production_path_throughput() {
         keys.push(create_tenant(&tenant).await);
     }
     let run = unique_tenant("bench-run");
+    let database = run.replace(|c: char| !c.is_ascii_alphanumeric(), "_");
     let counter = Arc::new(sluice_tests::ProcessedCounter::default());
     let sluice = Arc::new(
         TestServer::start_config(
             |data| {
                 let mut config = production_config(data, &run);
+                // A database of the run's own: merges of earlier runs' rows
+                // (same day partition) would land in this run's figure.
+                config.log_store = sluice::config::LogStoreConfig::Clickhouse {
+                    url: service("SLUICE_TEST_CLICKHOUSE_URL"),
+                    database: database.clone(),
+                };
                 // `SLUICE_BENCH_SPLIT=0`: each batch on one thread.
                 config.runner.split_chains =
                     std::env::var("SLUICE_BENCH_SPLIT").as_deref() != Ok("0");
@@ -187,8 +194,13 @@ async fn production_path_throughput() {
         )
         .await,
     );
-    const TOTAL: usize = 100_000;
-    let bodies: Vec<(String, String)> = (0..TOTAL)
+    // `SLUICE_BENCH_EVENTS`: how many (default 100,000, whole thousands).
+    let total = std::env::var("SLUICE_BENCH_EVENTS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(100_000)
+        .max(1_000);
+    let bodies: Vec<(String, String)> = (0..total)
         .step_by(1_000)
         .enumerate()
         .map(|(i, start)| (keys[i % tenants].clone(), body(start, start + 1_000)))
@@ -202,7 +214,7 @@ async fn production_path_throughput() {
                 "/v1/logs",
                 key,
                 "application/x-ndjson",
-                body(TOTAL, TOTAL + 1),
+                body(total, total + 1),
             )
             .await;
         assert_eq!(status, 202);
@@ -231,20 +243,25 @@ async fn production_path_throughput() {
         }
     }
     let ingested = started.elapsed();
-    while counter.get() < warm + TOTAL as u64 && started.elapsed() < Duration::from_secs(600) {
+    while counter.get() < warm + total as u64 && started.elapsed() < Duration::from_secs(600) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let processed = started.elapsed();
     latencies.sort();
     let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
     println!(
-        "production path, {tenants} tenant(s): ingest {:.0} events/s (request p50 {:?}, p99 {:?}); processed and stored {:.0} events/s end to end",
-        TOTAL as f64 / ingested.as_secs_f64(),
+        "production path, {total} events, {tenants} tenant(s): ingest {:.0} events/s (request p50 {:?}, p99 {:?}); processed and stored {:.0} events/s end to end",
+        total as f64 / ingested.as_secs_f64(),
         pct(0.5),
         pct(0.99),
-        TOTAL as f64 / processed.as_secs_f64()
+        total as f64 / processed.as_secs_f64()
     );
-    assert!(counter.get() >= warm + TOTAL as u64, "events lost");
+    let _ = reqwest::Client::new()
+        .post(service("SLUICE_TEST_CLICKHOUSE_URL"))
+        .body(format!("DROP DATABASE IF EXISTS `{database}`"))
+        .send()
+        .await;
+    assert!(counter.get() >= warm + total as u64, "events lost");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
