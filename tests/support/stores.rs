@@ -754,6 +754,33 @@ pub async fn logs(store: Arc<dyn LogStore>) {
     );
     assert_eq!(store.get(&other, "0005").await.expect("get"), None);
     assert_eq!(store.get(&tenant, "missing").await.expect("get"), None);
+
+    // An event without the optional fields (never parsed) and one with its
+    // raw payload and a structured attribute read back exactly as well.
+    let sparse = unique_tenant("logs-sparse");
+    let bare = stored(Event {
+        project: None,
+        timestamp_ns: None,
+        service: None,
+        level: None,
+        attributes: Vec::new(),
+        fingerprint: None,
+        template: None,
+        ..test_event(&sparse, "bare", BASE, "-", Level::Info, "unparsed", 0)
+    });
+    let mut raw = test_event(&sparse, "raw", BASE, "", Level::Debug, "{\"a\":1}", 0);
+    raw.raw = Some("{\"a\":1}".into());
+    raw.attributes.push(sluice::runtime::Attribute {
+        key: "list".into(),
+        value: sluice::runtime::Value::Json("[1,{\"b\":2.5}]".into()),
+    });
+    let raw = stored(raw);
+    store
+        .insert(&[bare.clone(), raw.clone()])
+        .await
+        .expect("insert sparse");
+    assert_eq!(store.get(&sparse, "bare").await.expect("get"), Some(bare));
+    assert_eq!(store.get(&sparse, "raw").await.expect("get"), Some(raw));
     assert!(matches!(
         store
             .query(

@@ -57,12 +57,32 @@ pub fn to_json(event: &Event) -> Json {
 
 /// Read an event from its public JSON shape; every field is optional.
 pub fn from_json(json: &Json) -> Result<Event, EventJsonError> {
+    let mut event = crate::runtime::pack::blank_event();
+    apply_json(json, &mut event)?;
+    Ok(event)
+}
+
+/// Set the fields `json` names on `event`, leaving the others as they are;
+/// `null` clears an optional field (`"service": null`: no service). A store
+/// that keeps most fields in columns keeps only the rest as JSON and lays
+/// it over the event its columns make.
+pub fn apply_json(json: &Json, event: &mut Event) -> Result<(), EventJsonError> {
     let object = json
         .as_object()
         .ok_or_else(|| bad("(event)", "expected a JSON object"))?;
-    let mut event = crate::runtime::pack::blank_event();
     for (key, value) in object {
         if value.is_null() {
+            match key.as_str() {
+                "project" => event.project = None,
+                "timestamp" => event.timestamp_ns = None,
+                "service" => event.service = None,
+                "level" => event.level = None,
+                "attributes" => event.attributes.clear(),
+                "raw" => event.raw = None,
+                "fingerprint" => event.fingerprint = None,
+                "template" => event.template = None,
+                _ => {}
+            }
             continue;
         }
         match key.as_str() {
@@ -108,7 +128,7 @@ pub fn from_json(json: &Json) -> Result<Event, EventJsonError> {
             other => return Err(bad(other, "unknown field")),
         }
     }
-    Ok(event)
+    Ok(())
 }
 
 /// An attribute value as JSON: structured values are parsed back.
@@ -248,6 +268,27 @@ mod tests {
         assert_eq!(event.fingerprint, Some(0xdead_beef));
         assert_eq!(event.timestamp_ns, Some(1_738_413_296_123_456_789));
         assert_eq!(to_json(&event), input);
+    }
+
+    #[test]
+    fn applied_json_sets_what_it_names_and_null_clears() {
+        let mut event = from_json(&json!({
+            "id": "e1", "service": "api", "level": "info", "message": "kept",
+            "timestamp": "2025-02-01T12:34:56Z", "raw": "r"
+        }))
+        .unwrap();
+        apply_json(
+            &json!({"service": null, "timestamp": null, "attributes": {"n": 5}}),
+            &mut event,
+        )
+        .unwrap();
+        assert_eq!(event.service, None);
+        assert_eq!(event.timestamp_ns, None);
+        assert_eq!(event.attributes.len(), 1);
+        assert_eq!(event.level, Some(Level::Info), "not named, kept");
+        assert_eq!(event.message, "kept");
+        assert_eq!(event.raw.as_deref(), Some("r"));
+        assert!(apply_json(&json!({"colour": "red"}), &mut event).is_err());
     }
 
     #[test]

@@ -11,6 +11,11 @@
 //! SQL: `attribute_values[indexOf(attribute_keys, 'http.status')] = '500'`
 //! (18.16 has no `Map` type).
 //!
+//! Every field with a column is read back from it; `body` (JSON) holds only
+//! the rest: typed attributes, the raw payload, and which of timestamp and
+//! service are absent. Rows written before that carry the whole event in
+//! `body` and still read back as written.
+//!
 //! The SQL sticks to what both the ClickHouse Debian ships (18.16) and
 //! current releases accept; the client runs with schema validation off
 //! because 18.16 knows neither the setting nor the format validation needs.
@@ -26,7 +31,8 @@ use super::{
     OverviewQuery, Page, ServiceBucket, ServiceCount, StoreError, StoredEvent, TimeCursor,
     event_time_ns, page_size,
 };
-use crate::event::json::{from_json, level_name, to_json, value_to_json};
+use crate::event::json::{apply_json, level_name, parse_level, value_to_json};
+use crate::runtime::Event;
 
 /// Processed events in ClickHouse.
 pub struct ClickHouseLogStore {
@@ -52,14 +58,28 @@ struct LogRow {
     body: String,
 }
 
+/// A row as queries read it back: the columns that hold an event's fields,
+/// and the body with the rest.
 #[derive(Debug, Row, Deserialize)]
-struct BodyRow {
+struct EventRow {
+    tenant_id: String,
     id: String,
     time_ns: i64,
+    received_ns: i64,
+    project: Option<String>,
+    service: String,
+    level: String,
+    message: String,
+    template: Option<String>,
+    fingerprint: Option<u64>,
     pipeline: String,
     pipeline_version: u64,
     body: String,
 }
+
+/// [`EventRow`]'s columns, in its order.
+const EVENT_COLUMNS: &str = "tenant_id, id, time_ns, received_ns, project, service, level, \
+                             message, template, fingerprint, pipeline, pipeline_version, body";
 
 fn unavailable(error: clickhouse::error::Error) -> StoreError {
     StoreError::Unavailable(format!("clickhouse: {error}"))
@@ -193,31 +213,7 @@ impl ClickHouseLogStore {
             .await
             .map_err(unavailable)?;
         for stored in rows {
-            let event = &stored.event;
-            let row = LogRow {
-                tenant_id: event.tenant.clone(),
-                id: event.id.clone(),
-                time_ns: event_time_ns(&stored.event),
-                received_ns: event.received_ns,
-                project: event.project.clone(),
-                service: event.service.clone().unwrap_or_default(),
-                level: event.level.map(level_name).unwrap_or_default().to_owned(),
-                message: event.message.clone(),
-                template: event.template.clone(),
-                fingerprint: event.fingerprint,
-                attribute_keys: event.attributes.iter().map(|a| a.key.clone()).collect(),
-                attribute_values: event
-                    .attributes
-                    .iter()
-                    .map(|a| match value_to_json(&a.value) {
-                        serde_json::Value::String(text) => text,
-                        other => other.to_string(),
-                    })
-                    .collect(),
-                pipeline: stored.pipeline.clone(),
-                pipeline_version: stored.pipeline_version,
-                body: to_json(event).to_string(),
-            };
+            let row = log_row(stored);
             insert.write(&row).await.map_err(insert_failed)?;
         }
         insert.end().await.map_err(insert_failed)
@@ -257,14 +253,86 @@ const DAYS_PER_INSERT: usize = 50;
 /// Longest retention waits for ClickHouse to apply a deletion.
 const MUTATION_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
 
-fn from_body(row: &BodyRow) -> Result<StoredEvent, StoreError> {
-    let json: serde_json::Value = serde_json::from_str(&row.body)
-        .map_err(|error| StoreError::Rejected(format!("stored event: {error}")))?;
-    let event =
-        from_json(&json).map_err(|error| StoreError::Rejected(format!("stored event: {error}")))?;
+/// The row `stored` is written as.
+fn log_row(stored: &StoredEvent) -> LogRow {
+    let event = &stored.event;
+    LogRow {
+        tenant_id: event.tenant.clone(),
+        id: event.id.clone(),
+        time_ns: event_time_ns(&stored.event),
+        received_ns: event.received_ns,
+        project: event.project.clone(),
+        service: event.service.clone().unwrap_or_default(),
+        level: event.level.map(level_name).unwrap_or_default().to_owned(),
+        message: event.message.clone(),
+        template: event.template.clone(),
+        fingerprint: event.fingerprint,
+        attribute_keys: event.attributes.iter().map(|a| a.key.clone()).collect(),
+        attribute_values: event
+            .attributes
+            .iter()
+            .map(|a| match value_to_json(&a.value) {
+                serde_json::Value::String(text) => text,
+                other => other.to_string(),
+            })
+            .collect(),
+        pipeline: stored.pipeline.clone(),
+        pipeline_version: stored.pipeline_version,
+        body: body_json(event),
+    }
+}
+
+/// The body column: what of `event` the other columns cannot give back
+/// (typed attributes, the raw payload, and `null` for a missing timestamp or
+/// service, which the columns hold as the received time and `""`). Every
+/// other field is in its column already; writing it twice made rows about
+/// twice as large, and ClickHouse's inserts and merges cost by the byte.
+fn body_json(event: &Event) -> String {
+    let mut rest = serde_json::Map::new();
+    if !event.attributes.is_empty() {
+        let attributes = event
+            .attributes
+            .iter()
+            .map(|a| (a.key.clone(), value_to_json(&a.value)))
+            .collect();
+        rest.insert("attributes".into(), serde_json::Value::Object(attributes));
+    }
+    if let Some(raw) = &event.raw {
+        rest.insert("raw".into(), raw.clone().into());
+    }
+    if event.timestamp_ns.is_none() {
+        rest.insert("timestamp".into(), serde_json::Value::Null);
+    }
+    if event.service.is_none() {
+        rest.insert("service".into(), serde_json::Value::Null);
+    }
+    serde_json::Value::Object(rest).to_string()
+}
+
+/// An event from its columns with its body laid over them. Rows written
+/// before the body was slimmed carry the whole event there, which wins.
+fn from_row(row: EventRow) -> Result<StoredEvent, StoreError> {
+    let mut event = Event {
+        id: row.id,
+        tenant: row.tenant_id,
+        project: row.project,
+        received_ns: row.received_ns,
+        timestamp_ns: Some(row.time_ns),
+        service: Some(row.service),
+        level: parse_level(&row.level),
+        message: row.message,
+        attributes: Vec::new(),
+        raw: None,
+        fingerprint: row.fingerprint,
+        template: row.template,
+    };
+    let rejected = |error: String| StoreError::Rejected(format!("stored event: {error}"));
+    let body: serde_json::Value =
+        serde_json::from_str(&row.body).map_err(|error| rejected(error.to_string()))?;
+    apply_json(&body, &mut event).map_err(|error| rejected(error.to_string()))?;
     Ok(StoredEvent {
         event,
-        pipeline: row.pipeline.clone(),
+        pipeline: row.pipeline,
         pipeline_version: row.pipeline_version,
     })
 }
@@ -368,12 +436,12 @@ impl LogStore for ClickHouseLogStore {
             ]);
         }
         let text = format!(
-            "SELECT id, time_ns, pipeline, pipeline_version, body FROM logs FINAL{sql} \
+            "SELECT {EVENT_COLUMNS} FROM logs FINAL{sql} \
              ORDER BY time_ns DESC, id DESC LIMIT {}",
             limit + 1
         );
         let mut rows = bind_all(self.client.query(&text), binds)
-            .fetch_all::<BodyRow>()
+            .fetch_all::<EventRow>()
             .await
             .map_err(unavailable)?;
         let next_cursor = if rows.len() > limit {
@@ -388,23 +456,22 @@ impl LogStore for ClickHouseLogStore {
         } else {
             None
         };
-        let items = rows.iter().map(from_body).collect::<Result<_, _>>()?;
+        let items = rows.into_iter().map(from_row).collect::<Result<_, _>>()?;
         Ok(Page { items, next_cursor })
     }
 
     async fn get(&self, tenant: &str, id: &str) -> Result<Option<StoredEvent>, StoreError> {
         let row = self
             .client
-            .query(
-                "SELECT id, time_ns, pipeline, pipeline_version, body FROM logs FINAL \
-                 WHERE tenant_id = ? AND id = ? LIMIT 1",
-            )
+            .query(&format!(
+                "SELECT {EVENT_COLUMNS} FROM logs FINAL WHERE tenant_id = ? AND id = ? LIMIT 1"
+            ))
             .bind(tenant)
             .bind(id)
-            .fetch_optional::<BodyRow>()
+            .fetch_optional::<EventRow>()
             .await
             .map_err(unavailable)?;
-        row.as_ref().map(from_body).transpose()
+        row.map(from_row).transpose()
     }
 
     async fn overview(&self, tenant: &str, query: &OverviewQuery) -> Result<Overview, StoreError> {
@@ -546,6 +613,126 @@ impl LogStore for ClickHouseLogStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::json::to_json;
+    use crate::runtime::{Attribute, Level, Value};
+
+    /// What a query reads back of `row`.
+    fn read_back(row: LogRow) -> StoredEvent {
+        from_row(EventRow {
+            tenant_id: row.tenant_id,
+            id: row.id,
+            time_ns: row.time_ns,
+            received_ns: row.received_ns,
+            project: row.project,
+            service: row.service,
+            level: row.level,
+            message: row.message,
+            template: row.template,
+            fingerprint: row.fingerprint,
+            pipeline: row.pipeline,
+            pipeline_version: row.pipeline_version,
+            body: row.body,
+        })
+        .unwrap()
+    }
+
+    fn stored(event: Event) -> StoredEvent {
+        StoredEvent {
+            event,
+            pipeline: "default".into(),
+            pipeline_version: 7,
+        }
+    }
+
+    fn full_event() -> Event {
+        Event {
+            id: "e1".into(),
+            tenant: "acme".into(),
+            project: Some("p".into()),
+            received_ns: 2_000,
+            timestamp_ns: Some(1_000),
+            service: Some("api".into()),
+            level: Some(Level::Warn),
+            message: "disk 91% full".into(),
+            attributes: vec![
+                Attribute {
+                    key: "n".into(),
+                    value: Value::Integer(5),
+                },
+                Attribute {
+                    key: "ratio".into(),
+                    value: Value::Float(0.5),
+                },
+                Attribute {
+                    key: "ok".into(),
+                    value: Value::Boolean(true),
+                },
+                Attribute {
+                    key: "gone".into(),
+                    value: Value::Null,
+                },
+                Attribute {
+                    key: "list".into(),
+                    value: Value::Json("[1,2]".into()),
+                },
+                Attribute {
+                    key: "user".into(),
+                    value: Value::Text("[EMAIL]".into()),
+                },
+            ],
+            raw: Some("raw line".into()),
+            fingerprint: Some(0xdead_beef),
+            template: Some("disk <*> full".into()),
+        }
+    }
+
+    #[test]
+    fn events_read_back_exactly_from_columns_and_the_rest() {
+        let full = stored(full_event());
+        assert_eq!(read_back(log_row(&full)), full);
+        let bare = stored(Event {
+            project: None,
+            timestamp_ns: None,
+            service: None,
+            level: None,
+            attributes: Vec::new(),
+            raw: None,
+            fingerprint: None,
+            template: None,
+            ..full_event()
+        });
+        assert_eq!(read_back(log_row(&bare)), bare);
+        let empty_service = stored(Event {
+            service: Some(String::new()),
+            ..full_event()
+        });
+        assert_eq!(read_back(log_row(&empty_service)), empty_service);
+    }
+
+    #[test]
+    fn the_body_holds_only_what_no_column_has() {
+        let body = log_row(&stored(full_event())).body;
+        for column_field in ["\"message\"", "\"id\"", "\"template\"", "disk"] {
+            assert!(!body.contains(column_field), "{column_field} in {body}");
+        }
+        let bare = Event {
+            attributes: Vec::new(),
+            raw: None,
+            ..full_event()
+        };
+        assert_eq!(log_row(&stored(bare)).body, "{}");
+    }
+
+    #[test]
+    fn rows_with_the_whole_event_in_the_body_read_back_as_written() {
+        let old = stored(Event {
+            timestamp_ns: None,
+            ..full_event()
+        });
+        let mut row = log_row(&old);
+        row.body = to_json(&old.event).to_string();
+        assert_eq!(read_back(row), old);
+    }
 
     #[test]
     fn server_codes_are_read_from_both_message_styles() {
