@@ -100,8 +100,32 @@ start_postgres() {
     || su postgres -c "createdb sluice"
 }
 
+# ClickHouse keeps its data on tmpfs (SLUICE_CLICKHOUSE_TMPFS=0: on disk).
+# Test data are throwaway, and on a journal-less ext4 (this machine's root)
+# every file created searches past recently deleted inodes (ext4's
+# `recently_deleted`): ClickHouse writes about fifty files per insert and
+# deletes merged parts all the time, and that search was 70 % of its insert
+# handling in the production benchmark (BENCHMARKS.md). Where mounting is
+# refused (an unprivileged container) the data stay on disk.
+clickhouse_on_tmpfs() {
+  local dir=/var/lib/clickhouse
+  [ "${SLUICE_CLICKHOUSE_TMPFS:-1}" = 0 ] && return 0
+  mountpoint -q "$dir" && return 0
+  mkdir -p "$dir"
+  local keep; keep=$(mktemp -d)
+  cp -a "$dir"/. "$keep"/
+  if mount -t tmpfs -o size=8g,mode=0755 tmpfs "$dir" 2>/dev/null; then
+    cp -a "$keep"/. "$dir"/
+    chown clickhouse:clickhouse "$dir"
+  else
+    log "clickhouse: tmpfs refused, data stay on disk"
+  fi
+  rm -rf "$keep"
+}
+
 start_clickhouse() {
   if curl -sf http://127.0.0.1:8123/ping >/dev/null 2>&1; then return 0; fi
+  clickhouse_on_tmpfs
   (cd /var/lib/clickhouse && nohup setpriv --reuid=clickhouse --regid=clickhouse --init-groups \
     /usr/sbin/clickhouse-server --config=/etc/clickhouse-server/config.xml \
     >"$STATE/clickhouse.out" 2>&1 & echo $! >"$STATE/clickhouse.pid")
