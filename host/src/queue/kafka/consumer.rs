@@ -1,6 +1,5 @@
 //! The polling thread: one `BaseConsumer` per process feeding every worker.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -28,9 +27,11 @@ const DRAIN_TIMEOUT: Duration = Duration::from_secs(60);
 /// Batches waiting per worker before polling pauses (backpressure).
 const WORKER_BACKLOG: usize = 4;
 
-/// Where each in-flight event came from (for dead-letter headers).
+/// Where each in-flight event came from (for dead-letter headers). Every
+/// event is entered on the polling thread and removed when acknowledged:
+/// foldhash, not SipHash (which was 14 % of the polling thread).
 #[derive(Debug, Default)]
-pub struct SourceIndex(Mutex<HashMap<String, (i32, i64)>>);
+pub struct SourceIndex(Mutex<foldhash::HashMap<String, (i32, i64)>>);
 
 impl SourceIndex {
     /// Partition and offset of an in-flight event.
