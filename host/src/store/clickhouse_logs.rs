@@ -481,12 +481,29 @@ impl LogStore for ClickHouseLogStore {
     }
 
     async fn get(&self, tenant: &str, id: &str) -> Result<Option<StoredEvent>, StoreError> {
+        // The id alone names no partition: find the event's time in three
+        // narrow columns first (duplicates share it, so no `FINAL`), then
+        // read the whole row from the one day and key range it is in,
+        // instead of every column of every part.
+        let time_ns = self
+            .client
+            .query("SELECT time_ns FROM logs WHERE tenant_id = ? AND id = ? LIMIT 1")
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional::<i64>()
+            .await
+            .map_err(unavailable)?;
+        let Some(time_ns) = time_ns else {
+            return Ok(None);
+        };
         let row = self
             .client
             .query(&format!(
-                "SELECT {EVENT_COLUMNS} FROM logs FINAL WHERE tenant_id = ? AND id = ? LIMIT 1"
+                "SELECT {EVENT_COLUMNS} FROM logs FINAL \
+                 WHERE tenant_id = ? AND time_ns = ? AND id = ? LIMIT 1"
             ))
             .bind(tenant)
+            .bind(time_ns)
             .bind(id)
             .fetch_optional::<EventRow>()
             .await
