@@ -227,6 +227,15 @@ pub struct RunnerConfig {
     /// one busy tenant is not bound to one core.
     #[serde(default = "default_split_chains")]
     pub split_chains: bool,
+    /// Events a store write gathers while batches come in full (the queue
+    /// has a backlog): a store's cost per write (a ClickHouse part is about
+    /// fifty files) dwarfs its cost per event.
+    #[serde(default = "default_write_events")]
+    pub write_events: usize,
+    /// Longest a write waits to gather `write_events` (0: never waits).
+    /// Without a backlog a batch is written at once whatever this says.
+    #[serde(default = "default_write_linger_ms")]
+    pub write_linger_ms: u64,
 }
 
 impl Default for RunnerConfig {
@@ -239,6 +248,8 @@ impl Default for RunnerConfig {
             max_plugin_instances: None,
             plugin_memory: crate::runtime::MemoryLayout::Dense,
             split_chains: default_split_chains(),
+            write_events: default_write_events(),
+            write_linger_ms: default_write_linger_ms(),
         }
     }
 }
@@ -358,6 +369,14 @@ fn default_split_chains() -> bool {
     true
 }
 
+fn default_write_events() -> usize {
+    crate::runner::WriteGathering::default().events
+}
+
+fn default_write_linger_ms() -> u64 {
+    crate::runner::WriteGathering::default().linger.as_millis() as u64
+}
+
 fn default_batch() -> usize {
     crate::runner::BATCH_EVENTS
 }
@@ -419,6 +438,11 @@ mod tests {
                 }
             );
             assert_eq!(config.limits.max_events_per_request, 10);
+            assert_eq!(
+                (config.runner.write_events, config.runner.write_linger_ms),
+                (16_384, 250),
+                "a busy store gets writes of up to 16,384 events, gathered for at most 250 ms"
+            );
             Ok(())
         });
     }

@@ -182,6 +182,10 @@ pub async fn start_with_taps(
         batch_events: config.runner.batch_events.max(1),
         tick: std::time::Duration::from_millis(config.runner.tick_ms.max(10)),
         split_chains: config.runner.split_chains,
+        gathering: crate::runner::WriteGathering {
+            events: config.runner.write_events,
+            linger: std::time::Duration::from_millis(config.runner.write_linger_ms),
+        },
         ..RunnerOptions::default()
     };
     let backpressure = Arc::new(crate::queue::Backpressure::default());

@@ -51,6 +51,28 @@ pub struct RunnerOptions {
     /// Whether a tenant's large batches may run on two threads (see
     /// [`chain`]), so that one busy tenant is not bound to one core.
     pub split_chains: bool,
+    /// How store writes gather batches under a backlog.
+    pub gathering: WriteGathering,
+}
+
+/// How a worker's store writes gather batches while batches come in full
+/// (the queue has a backlog): up to `events`, waiting at most `linger`.
+/// Without a backlog a batch is written at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteGathering {
+    /// Events a write gathers.
+    pub events: usize,
+    /// Longest a write waits for them.
+    pub linger: Duration,
+}
+
+impl Default for WriteGathering {
+    fn default() -> Self {
+        Self {
+            events: 16_384,
+            linger: Duration::from_millis(250),
+        }
+    }
 }
 
 impl Default for RunnerOptions {
@@ -61,6 +83,7 @@ impl Default for RunnerOptions {
             poll_wait: Duration::from_millis(50),
             tick: TICK,
             split_chains: true,
+            gathering: WriteGathering::default(),
         }
     }
 }

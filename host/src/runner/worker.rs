@@ -4,11 +4,11 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::chain::{self, Chain};
 use super::lane::{Job, Lane, Ticket};
-use super::{BackHalf, BatchOutput, Cores, RunnerOptions, Sinks};
+use super::{BackHalf, BatchOutput, Cores, RunnerOptions, Sinks, WriteGathering};
 use crate::event::DeadLetter;
 use crate::pipeline::Registry;
 use crate::pipeline::registry::now_ns;
@@ -40,11 +40,10 @@ const WRITES_QUEUED: usize = 4;
 /// the next batches run through their chains while one is being stored.
 /// Outputs that queued up meanwhile are stored together in the next write.
 /// While the queue has a backlog (the last batch was full), a write also
-/// waits up to [`LINGER`] for [`WRITE_EVENTS`] events: a store's cost per
-/// write dwarfs its cost per event (a ClickHouse insert writes a new part,
-/// some fifty files, and merges it later), so under load fewer, larger
-/// writes leave more of the machine to the chains. Without a backlog a
-/// batch is written at once.
+/// waits for more ([`WriteGathering`]): a store's cost per write dwarfs its
+/// cost per event (a ClickHouse insert writes a new part, some fifty files,
+/// and merges it later), so under load fewer, larger writes leave more of
+/// the machine to the chains. Without a backlog a batch is written at once.
 struct Writer {
     sender: tokio::sync::mpsc::Sender<Queued>,
     task: tokio::task::JoinHandle<()>,
@@ -54,23 +53,21 @@ struct Writer {
 /// its batch was full (more events are waiting in the queue).
 type Queued = (BatchOutput, Option<Arc<Ticket>>, bool);
 
-/// Events a write gathers while the queue has a backlog.
-const WRITE_EVENTS: usize = 16_384;
-
-/// Longest a write waits to gather [`WRITE_EVENTS`].
-const LINGER: Duration = Duration::from_millis(250);
-
 impl Writer {
-    fn start(sinks: Arc<Sinks>, handle: &tokio::runtime::Handle) -> Self {
+    fn start(
+        sinks: Arc<Sinks>,
+        gathering: WriteGathering,
+        handle: &tokio::runtime::Handle,
+    ) -> Self {
         let (sender, mut receiver) = tokio::sync::mpsc::channel::<Queued>(WRITES_QUEUED);
         let task = handle.spawn(async move {
             while let Some((mut output, ticket, mut backlog)) = receiver.recv().await {
                 let mut tickets: Vec<Arc<Ticket>> = ticket.into_iter().collect();
-                let deadline = tokio::time::Instant::now() + LINGER;
+                let deadline = tokio::time::Instant::now() + gathering.linger;
                 loop {
                     let next = match receiver.try_recv() {
                         Ok(next) => next,
-                        Err(_) if !backlog || output.stored.len() >= WRITE_EVENTS => break,
+                        Err(_) if !backlog || output.stored.len() >= gathering.events => break,
                         Err(_) => match tokio::time::timeout_at(deadline, receiver.recv()).await {
                             Ok(Some(next)) => next,
                             Ok(None) | Err(_) => break,
@@ -144,7 +141,7 @@ impl Worker {
             options.tick,
             cores.clone(),
         )?;
-        let writer = Writer::start(sinks.clone(), &handle);
+        let writer = Writer::start(sinks.clone(), options.gathering, &handle);
         let back = cores
             .map(|cores| BackHalf::start(format!("sluice-back-{index}"), cores))
             .transpose()?;
@@ -271,6 +268,7 @@ impl Worker {
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::AtomicBool;
+    use std::time::Duration;
 
     use parking_lot::Mutex;
 
@@ -313,43 +311,87 @@ mod tests {
         }
     }
 
+    /// A writer gathering as `gathering` says, over a store that discards
+    /// events, and what it wrote.
+    struct Rig {
+        writer: Writer,
+        writes: Arc<Writes>,
+        runtime: tokio::runtime::Runtime,
+        _dir: tempfile::TempDir,
+    }
+
+    impl Rig {
+        fn start(gathering: WriteGathering) -> Self {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .expect("runtime");
+            let dir = tempfile::tempdir().expect("tempdir");
+            let database = runtime
+                .block_on(SqlDatabase::open_sqlite(&dir.path().join("sluice.db")))
+                .expect("database");
+            let stores = Arc::new(database).stores();
+            let writes = Arc::new(Writes::default());
+            let sinks = Arc::new(Sinks {
+                logs: Arc::new(DiscardLogStore),
+                incidents: stores.incidents,
+                dead_letters: stores.dead_letters,
+                taps: vec![writes.clone()],
+                signals: stores.signals,
+                incident_listeners: Vec::new(),
+                backpressure: Arc::new(crate::queue::Backpressure(AtomicBool::new(false))),
+            });
+            let writer = Writer::start(sinks, gathering, runtime.handle());
+            Self {
+                writer,
+                writes,
+                runtime,
+                _dir: dir,
+            }
+        }
+
+        fn stop(self) {
+            self.writer.stop(self.runtime.handle());
+        }
+    }
+
     /// Under a backlog the writer gathers the outputs that follow into one
-    /// write until a batch comes in short (or the linger ends); without a
-    /// backlog an output is written on its own.
+    /// write until a batch comes in short or the write holds `events`.
+    /// (The linger here outlasts the test: reaching a write means one of
+    /// those ended the gathering.)
     #[test]
     fn a_backlog_is_written_in_one_go() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        let dir = tempfile::tempdir().expect("tempdir");
-        let database = runtime
-            .block_on(SqlDatabase::open_sqlite(&dir.path().join("sluice.db")))
-            .expect("database");
-        let stores = Arc::new(database).stores();
-        let writes = Arc::new(Writes::default());
-        let sinks = Arc::new(Sinks {
-            logs: Arc::new(DiscardLogStore),
-            incidents: stores.incidents,
-            dead_letters: stores.dead_letters,
-            taps: vec![writes.clone()],
-            signals: stores.signals,
-            incident_listeners: Vec::new(),
-            backpressure: Arc::new(crate::queue::Backpressure(AtomicBool::new(false))),
+        let rig = Rig::start(WriteGathering {
+            events: 16,
+            linger: Duration::from_secs(600),
         });
-        let writer = Writer::start(sinks, runtime.handle());
+        rig.writer.write(output(3), None, true);
+        rig.writer.write(output(3), None, true);
+        rig.writer.write(output(2), None, false);
+        assert_eq!(rig.writes.after(1), [8], "a short batch ends the backlog");
 
-        writer.write(output(3), None, true);
-        writer.write(output(3), None, true);
-        writer.write(output(2), None, false);
-        assert_eq!(writes.after(1), [8], "the short batch ends the backlog");
+        rig.writer.write(output(20), None, true);
+        assert_eq!(rig.writes.after(2), [8, 20], "a full write goes");
 
-        writer.write(output(1), None, true);
-        assert_eq!(writes.after(2), [8, 1], "the linger ends");
+        rig.writer.write(output(4), None, false);
+        assert_eq!(
+            rig.writes.after(3),
+            [8, 20, 4],
+            "no backlog: written as it came"
+        );
+        rig.stop();
+    }
 
-        writer.write(output(4), None, false);
-        assert_eq!(writes.after(3), [8, 1, 4], "no backlog: written as it came");
-        writer.stop(runtime.handle());
+    /// A backlog that stops without a short batch is written once the
+    /// linger ends; a linger of 0 never waits.
+    #[test]
+    fn the_linger_ends_a_gathering() {
+        for linger in [Duration::from_millis(50), Duration::ZERO] {
+            let rig = Rig::start(WriteGathering { events: 16, linger });
+            rig.writer.write(output(1), None, true);
+            assert_eq!(rig.writes.after(1), [1], "linger {linger:?}");
+            rig.stop();
+        }
     }
 }
