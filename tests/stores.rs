@@ -60,6 +60,11 @@ async fn sqlite_log_store_upgrade_keeps_events() {
     use sluice::store::LogStore;
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("logs.db");
+    let whole = sluice::event::from_json(&serde_json::json!({
+        "id": "e2", "tenant": "acme", "received": 6, "level": "warn", "message": "whole",
+        "attributes": {"n": 5, "list": [1, 2]}, "raw": "whole n=5"
+    }))
+    .expect("an event");
     let first = tempfile::tempdir().expect("temp dir");
     std::fs::copy(
         sluice_tests::root().join("host/migrations/sqlite_logs/0001_init.sql"),
@@ -85,11 +90,24 @@ async fn sqlite_log_store_upgrade_keeps_events() {
         .execute(&pool)
         .await
         .expect("an old event");
+        // As versions before the slim body wrote it: the whole event in
+        // `body`, its columns beside it.
+        sqlx::query(
+            "INSERT INTO logs (tenant_id, id, time_ns, received_ns, service, level, message, \
+             pipeline, pipeline_version, body) VALUES ('acme', 'e2', 6, 6, NULL, 'warn', 'whole', \
+             'default', 1, ?)",
+        )
+        .bind(sluice::event::to_json(&whole).to_string())
+        .execute(&pool)
+        .await
+        .expect("an old whole event");
         pool.close().await;
     }
     let logs = SqliteLogStore::open(&path).await.expect("upgrade");
     let kept = logs.get("acme", "e1").await.expect("get").expect("kept");
     assert_eq!(kept.event.message, "kept");
+    let read = logs.get("acme", "e2").await.expect("get").expect("kept");
+    assert_eq!(read.event, whole, "an old body reads back exactly");
     logs.insert(std::slice::from_ref(&kept))
         .await
         .expect("replay");
@@ -105,7 +123,7 @@ async fn sqlite_log_store_upgrade_keeps_events() {
         .expect("query");
     assert_eq!(
         page.items.len(),
-        1,
+        2,
         "a replay after the upgrade is still a no-op"
     );
 }

@@ -32,7 +32,7 @@ use super::{
     OverviewQuery, Page, ServiceBucket, ServiceCount, StoreError, StoredEvent, TimeCursor,
     event_time_ns, page_size,
 };
-use crate::event::json::{apply_json, level_name, parse_level, value_to_json};
+use crate::event::json::{apply_json, level_name, parse_level, rest_json, value_to_json};
 use crate::runtime::{Event, Value};
 
 /// Processed events in ClickHouse.
@@ -286,7 +286,7 @@ fn log_row(stored: &StoredEvent) -> LogRow<'_> {
             .collect(),
         pipeline: &stored.pipeline,
         pipeline_version: stored.pipeline_version,
-        body: body_json(event),
+        body: rest_json(event),
     }
 }
 
@@ -300,33 +300,6 @@ fn attribute_text(value: &Value) -> Cow<'_, str> {
             json => Cow::Owned(json.to_string()),
         },
     }
-}
-
-/// The body column: what of `event` the other columns cannot give back
-/// (typed attributes, the raw payload, and `null` for a missing timestamp or
-/// service, which the columns hold as the received time and `""`). Every
-/// other field is in its column already; writing it twice made rows about
-/// twice as large, and ClickHouse's inserts and merges cost by the byte.
-fn body_json(event: &Event) -> String {
-    let mut rest = serde_json::Map::new();
-    if !event.attributes.is_empty() {
-        let attributes = event
-            .attributes
-            .iter()
-            .map(|a| (a.key.clone(), value_to_json(&a.value)))
-            .collect();
-        rest.insert("attributes".into(), serde_json::Value::Object(attributes));
-    }
-    if let Some(raw) = &event.raw {
-        rest.insert("raw".into(), raw.clone().into());
-    }
-    if event.timestamp_ns.is_none() {
-        rest.insert("timestamp".into(), serde_json::Value::Null);
-    }
-    if event.service.is_none() {
-        rest.insert("service".into(), serde_json::Value::Null);
-    }
-    serde_json::Value::Object(rest).to_string()
 }
 
 /// An event from its columns with its body laid over them. Rows written

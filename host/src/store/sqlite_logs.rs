@@ -1,6 +1,9 @@
 //! The embedded log store: processed events in `logs.db` (SQLite, WAL).
-//! Filters and sort keys are columns; the event itself is kept as its
-//! public JSON, so what the API returns is exactly what the chain produced.
+//! Every event field is a column (filters and sort keys among them); `body`
+//! holds the rest as JSON (`event::json::rest_json`: typed attributes, the
+//! raw payload, an absent timestamp or service), so what the API returns
+//! is exactly what the chain produced. Rows of earlier versions carry the
+//! whole event in `body` and read back unchanged.
 
 use std::path::Path;
 use std::time::Duration;
@@ -18,7 +21,8 @@ use super::{
     Page, ServiceBucket, ServiceCount, StoreError, StoredEvent, TimeCursor, event_time_ns,
     page_size,
 };
-use crate::event::json::{from_json, level_name, to_json};
+use crate::event::json::{apply_json, level_name, parse_level, rest_json};
+use crate::runtime::Event;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite_logs");
 
@@ -80,16 +84,42 @@ impl SqliteLogStore {
     }
 }
 
+/// [`from_row`]'s columns.
+const EVENT_COLUMNS: &str = "tenant_id, id, time_ns, received_ns, project, service, level, \
+                             message, template, fingerprint, pipeline, pipeline_version, body";
+
+/// An event from its columns with its body laid over them. Rows written
+/// before the body held only the rest carry the whole event there, which
+/// wins.
 fn from_row(row: &SqliteRow) -> Result<StoredEvent, StoreError> {
-    let body: String = row.try_get("body").map_err(store_error)?;
-    let json: serde_json::Value = serde_json::from_str(&body)
-        .map_err(|error| StoreError::Rejected(format!("stored event: {error}")))?;
-    let event =
-        from_json(&json).map_err(|error| StoreError::Rejected(format!("stored event: {error}")))?;
+    let get_text = |column: &str| row.try_get::<String, _>(column).map_err(store_error);
+    let get_optional = |column: &str| {
+        row.try_get::<Option<String>, _>(column)
+            .map_err(store_error)
+    };
+    let fingerprint: Option<i64> = row.try_get("fingerprint").map_err(store_error)?;
+    let mut event = Event {
+        id: get_text("id")?,
+        tenant: get_text("tenant_id")?,
+        project: get_optional("project")?,
+        received_ns: row.try_get("received_ns").map_err(store_error)?,
+        timestamp_ns: Some(row.try_get("time_ns").map_err(store_error)?),
+        service: get_optional("service")?,
+        level: get_optional("level")?.as_deref().and_then(parse_level),
+        message: get_text("message")?,
+        attributes: Vec::new(),
+        raw: None,
+        fingerprint: fingerprint.map(from_i64),
+        template: get_optional("template")?,
+    };
+    let rejected = |error: String| StoreError::Rejected(format!("stored event: {error}"));
+    let body: serde_json::Value =
+        serde_json::from_str(&get_text("body")?).map_err(|error| rejected(error.to_string()))?;
+    apply_json(&body, &mut event).map_err(|error| rejected(error.to_string()))?;
     let version: i64 = row.try_get("pipeline_version").map_err(store_error)?;
     Ok(StoredEvent {
         event,
-        pipeline: row.try_get("pipeline").map_err(store_error)?,
+        pipeline: get_text("pipeline")?,
         pipeline_version: u64::try_from(version).unwrap_or_default(),
     })
 }
@@ -167,7 +197,7 @@ impl LogStore for SqliteLogStore {
                     .push_bind(event.fingerprint.map(to_i64))
                     .push_bind(stored.pipeline.clone())
                     .push_bind(i64::try_from(stored.pipeline_version).unwrap_or(i64::MAX))
-                    .push_bind(to_json(event).to_string());
+                    .push_bind(rest_json(event));
             });
             sql.build().execute(&mut *tx).await.map_err(store_error)?;
         }
@@ -186,9 +216,7 @@ impl LogStore for SqliteLogStore {
 
     async fn query(&self, tenant: &str, query: &LogQuery) -> Result<Page<StoredEvent>, StoreError> {
         let limit = page_size(query.limit);
-        let mut sql = QueryBuilder::<Sqlite>::new(
-            "SELECT id, time_ns, pipeline, pipeline_version, body FROM logs",
-        );
+        let mut sql = QueryBuilder::<Sqlite>::new(format!("SELECT {EVENT_COLUMNS} FROM logs"));
         push_filters(&mut sql, tenant, query);
         if let Some(cursor) = &query.cursor {
             let cursor = TimeCursor::decode(cursor)?;
@@ -227,9 +255,9 @@ impl LogStore for SqliteLogStore {
     }
 
     async fn get(&self, tenant: &str, id: &str) -> Result<Option<StoredEvent>, StoreError> {
-        let row = sqlx::query(
-            "SELECT pipeline, pipeline_version, body FROM logs WHERE tenant_id = ? AND id = ?",
-        )
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {EVENT_COLUMNS} FROM logs WHERE tenant_id = ? AND id = ?"
+        )))
         .bind(tenant)
         .bind(id)
         .fetch_optional(&self.pool)
