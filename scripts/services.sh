@@ -111,12 +111,11 @@ clickhouse_on_tmpfs() {
   local dir=/var/lib/clickhouse
   [ "${SLUICE_CLICKHOUSE_TMPFS:-1}" = 0 ] && return 0
   mountpoint -q "$dir" && return 0
+  [ "$(id -u)" = 0 ] || return 0
   mkdir -p "$dir"
   local keep; keep=$(mktemp -d)
-  cp -a "$dir"/. "$keep"/
-  if mount -t tmpfs -o size=8g,mode=0755 tmpfs "$dir" 2>/dev/null; then
-    cp -a "$keep"/. "$dir"/
-    chown clickhouse:clickhouse "$dir"
+  if cp -a "$dir"/. "$keep"/ && mount -t tmpfs -o size=8g,mode=0755 tmpfs "$dir" 2>/dev/null; then
+    cp -a "$keep"/. "$dir"/ && chown clickhouse:clickhouse "$dir"
   else
     log "clickhouse: tmpfs refused, data stay on disk"
   fi
