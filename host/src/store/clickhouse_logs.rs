@@ -28,11 +28,11 @@ use clickhouse::{Client, Row};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    DAY_NS, FingerprintCount, LevelCount, LogQuery, LogStore, Overview, OverviewBucket,
-    OverviewQuery, Page, ServiceBucket, ServiceCount, StoreError, StoredEvent, TimeCursor,
-    event_time_ns, page_size,
+    DAY_NS, EVENT_COLUMNS, FingerprintCount, LevelCount, LogQuery, LogStore, Overview,
+    OverviewBucket, OverviewQuery, Page, ServiceBucket, ServiceCount, StoreError, StoredEvent,
+    TimeCursor, event_time_ns, lay_body, page_size,
 };
-use crate::event::json::{apply_json, level_name, parse_level, rest_json, value_to_json};
+use crate::event::json::{level_name, parse_level, rest_json, value_to_json};
 use crate::runtime::{Event, Value};
 
 /// Processed events in ClickHouse.
@@ -61,7 +61,7 @@ struct LogRow<'a> {
 }
 
 /// A row as queries read it back: the columns that hold an event's fields,
-/// and the body with the rest.
+/// and the body with the rest (fields in [`EVENT_COLUMNS`]' order).
 #[derive(Debug, Row, Deserialize)]
 struct EventRow {
     tenant_id: String,
@@ -78,10 +78,6 @@ struct EventRow {
     pipeline_version: u64,
     body: String,
 }
-
-/// [`EventRow`]'s columns, in its order.
-const EVENT_COLUMNS: &str = "tenant_id, id, time_ns, received_ns, project, service, level, \
-                             message, template, fingerprint, pipeline, pipeline_version, body";
 
 fn unavailable(error: clickhouse::error::Error) -> StoreError {
     StoreError::Unavailable(format!("clickhouse: {error}"))
@@ -319,10 +315,7 @@ fn from_row(row: EventRow) -> Result<StoredEvent, StoreError> {
         fingerprint: row.fingerprint,
         template: row.template,
     };
-    let rejected = |error: String| StoreError::Rejected(format!("stored event: {error}"));
-    let body: serde_json::Value =
-        serde_json::from_str(&row.body).map_err(|error| rejected(error.to_string()))?;
-    apply_json(&body, &mut event).map_err(|error| rejected(error.to_string()))?;
+    lay_body(&mut event, &row.body)?;
     Ok(StoredEvent {
         event,
         pipeline: row.pipeline,

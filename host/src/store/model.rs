@@ -97,6 +97,20 @@ impl TimeCursor {
 /// signals all count in UTC days.
 pub const DAY_NS: i64 = 86_400_000_000_000;
 
+/// The columns a log store reads an event back from, in this order; the
+/// rest is in `body` ([`lay_body`]).
+pub const EVENT_COLUMNS: &str = "tenant_id, id, time_ns, received_ns, project, service, level, \
+                                 message, template, fingerprint, pipeline, pipeline_version, body";
+
+/// Lay a stored `body` (`event::json::rest_json`, or the whole event as
+/// rows of earlier versions hold it) over the event read from the columns.
+pub fn lay_body(event: &mut Event, body: &str) -> Result<(), super::StoreError> {
+    let rejected = |error: String| super::StoreError::Rejected(format!("stored event: {error}"));
+    let json: serde_json::Value =
+        serde_json::from_str(body).map_err(|error| rejected(error.to_string()))?;
+    crate::event::json::apply_json(&json, event).map_err(|error| rejected(error.to_string()))
+}
+
 /// The time an event is filed under in every store: its own, or when it
 /// was received.
 pub fn event_time_ns(event: &Event) -> i64 {

@@ -17,11 +17,11 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::sql::{from_i64, store_error, to_i64};
 use super::{
-    FingerprintCount, LevelCount, LogQuery, LogStore, Overview, OverviewBucket, OverviewQuery,
-    Page, ServiceBucket, ServiceCount, StoreError, StoredEvent, TimeCursor, event_time_ns,
-    page_size,
+    EVENT_COLUMNS, FingerprintCount, LevelCount, LogQuery, LogStore, Overview, OverviewBucket,
+    OverviewQuery, Page, ServiceBucket, ServiceCount, StoreError, StoredEvent, TimeCursor,
+    event_time_ns, lay_body, page_size,
 };
-use crate::event::json::{apply_json, level_name, parse_level, rest_json};
+use crate::event::json::{level_name, parse_level, rest_json};
 use crate::runtime::Event;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite_logs");
@@ -84,10 +84,6 @@ impl SqliteLogStore {
     }
 }
 
-/// [`from_row`]'s columns.
-const EVENT_COLUMNS: &str = "tenant_id, id, time_ns, received_ns, project, service, level, \
-                             message, template, fingerprint, pipeline, pipeline_version, body";
-
 /// An event from its columns with its body laid over them. Rows written
 /// before the body held only the rest carry the whole event there, which
 /// wins.
@@ -112,10 +108,7 @@ fn from_row(row: &SqliteRow) -> Result<StoredEvent, StoreError> {
         fingerprint: fingerprint.map(from_i64),
         template: get_optional("template")?,
     };
-    let rejected = |error: String| StoreError::Rejected(format!("stored event: {error}"));
-    let body: serde_json::Value =
-        serde_json::from_str(&get_text("body")?).map_err(|error| rejected(error.to_string()))?;
-    apply_json(&body, &mut event).map_err(|error| rejected(error.to_string()))?;
+    lay_body(&mut event, &get_text("body")?)?;
     let version: i64 = row.try_get("pipeline_version").map_err(store_error)?;
     Ok(StoredEvent {
         event,
