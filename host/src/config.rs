@@ -130,6 +130,20 @@ pub struct KafkaConfig {
     pub fetch_wait_ms: u32,
 }
 
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        Self {
+            brokers: default_brokers(),
+            topic: default_topic(),
+            dlq_topic: default_dlq_topic(),
+            group: default_group(),
+            partitions: default_partitions(),
+            capacity_events: default_memory_capacity(),
+            fetch_wait_ms: default_fetch_wait_ms(),
+        }
+    }
+}
+
 /// The log store adapter.
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
@@ -427,6 +441,14 @@ mod tests {
             );
             // Not librdkafka's 500 ms: tansu holds a waiting fetch that long.
             assert_eq!(kafka.fetch_wait_ms, 10);
+            assert_eq!(
+                *kafka,
+                KafkaConfig {
+                    topic: "raw".into(),
+                    ..KafkaConfig::default()
+                },
+                "the file's omitted keys and `KafkaConfig::default` agree"
+            );
             assert!(matches!(
                 config.log_store,
                 LogStoreConfig::Clickhouse { .. }

@@ -23,7 +23,7 @@ pub fn production_config(data: &Path, run: &str) -> Config {
         group: format!("sluice.{run}"),
         partitions: 4,
         capacity_events: 200_000,
-        fetch_wait_ms: 10,
+        ..KafkaConfig::default()
     });
     config.log_store = LogStoreConfig::Clickhouse {
         url: service("SLUICE_TEST_CLICKHOUSE_URL"),
