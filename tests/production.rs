@@ -5,7 +5,9 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use sluice_tests::production::{create_tenant, production_config, tenant_key};
+use sluice_tests::production::{
+    clickhouse_logs, clickhouse_sql, create_tenant, production_config, tenant_key, unique_database,
+};
 use sluice_tests::server::TestServer;
 use sluice_tests::{service, stores::unique_tenant};
 
@@ -172,7 +174,7 @@ async fn production_path_throughput() {
         keys.push(create_tenant(&tenant).await);
     }
     let run = unique_tenant("bench-run");
-    let database = run.replace(|c: char| !c.is_ascii_alphanumeric(), "_");
+    let database = unique_database("sluice_bench");
     let counter = Arc::new(sluice_tests::ProcessedCounter::default());
     let sluice = Arc::new(
         TestServer::start_config(
@@ -180,10 +182,7 @@ async fn production_path_throughput() {
                 let mut config = production_config(data, &run);
                 // A database of the run's own: merges of earlier runs' rows
                 // (same day partition) would land in this run's figure.
-                config.log_store = sluice::config::LogStoreConfig::Clickhouse {
-                    url: service("SLUICE_TEST_CLICKHOUSE_URL"),
-                    database: database.clone(),
-                };
+                config.log_store = clickhouse_logs(&database);
                 // `SLUICE_BENCH_SPLIT=0`: each batch on one thread.
                 config.runner.split_chains =
                     std::env::var("SLUICE_BENCH_SPLIT").as_deref() != Ok("0");
@@ -256,12 +255,8 @@ async fn production_path_throughput() {
         pct(0.99),
         total as f64 / processed.as_secs_f64()
     );
-    let _ = reqwest::Client::new()
-        .post(service("SLUICE_TEST_CLICKHOUSE_URL"))
-        .body(format!("DROP DATABASE IF EXISTS `{database}`"))
-        .send()
-        .await;
     assert!(counter.get() >= warm + total as u64, "events lost");
+    clickhouse_sql(format!("DROP DATABASE `{database}`")).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -353,36 +348,19 @@ async fn dead_letters_go_to_the_dlq_topic_with_headers_and_to_postgres() {
 async fn a_row_clickhouse_rejects_is_dead_lettered_and_the_rest_stored() {
     let (_, key) = tenant_key("chreject").await;
     let run = unique_tenant("chreject-run");
-    let database = format!("sluice_reject_{}", run.replace(['-', '.'], "_"));
+    let database = unique_database("sluice_reject");
     let url = service("SLUICE_TEST_CLICKHOUSE_URL");
     sluice::store::clickhouse_logs::ClickHouseLogStore::open(&url, &database)
         .await
         .expect("create the log table");
-    let clickhouse = |sql: String| {
-        let url = url.clone();
-        async move {
-            let response = reqwest::Client::new()
-                .post(&url)
-                .body(sql)
-                .send()
-                .await
-                .expect("clickhouse");
-            let status = response.status();
-            let text = response.text().await.unwrap_or_default();
-            assert!(status.is_success(), "clickhouse: {text}");
-        }
-    };
-    clickhouse(format!(
+    clickhouse_sql(format!(
         "ALTER TABLE `{database}`.logs ADD COLUMN guard UInt8 DEFAULT throwIf(message = 'poison row')"
     ))
     .await;
     let sluice = TestServer::start_config(
         |data| {
             let mut config = production_config(data, &run);
-            config.log_store = sluice::config::LogStoreConfig::Clickhouse {
-                url: url.clone(),
-                database: database.clone(),
-            };
+            config.log_store = clickhouse_logs(&database);
             config
         },
         key.clone(),
@@ -425,7 +403,7 @@ async fn a_row_clickhouse_rejects_is_dead_lettered_and_the_rest_stored() {
         letters[0]
     );
     sluice.server.shutdown().await.expect("clean shutdown");
-    clickhouse(format!("DROP DATABASE `{database}`")).await;
+    clickhouse_sql(format!("DROP DATABASE `{database}`")).await;
 }
 
 /// The production stores, as stored: every PostgreSQL and ClickHouse row

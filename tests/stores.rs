@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use sluice::store::sql::SqlDatabase;
 use sluice::store::sqlite_logs::SqliteLogStore;
+use sluice_tests::production::{clickhouse_sql, unique_database};
 use sluice_tests::{service, stores};
 
 async fn sqlite() -> (tempfile::TempDir, Arc<SqlDatabase>) {
@@ -179,27 +180,9 @@ async fn clickhouse_upgrades_an_older_table_and_keeps_attributes_as_columns() {
     use sluice::store::{LogStore, StoredEvent};
 
     let url = service("SLUICE_TEST_CLICKHOUSE_URL");
-    let database = format!(
-        "sluice_upgrade_{}",
-        stores::unique_tenant("t").replace(['-', '.'], "_")
-    );
-    let sql = |text: String| {
-        let url = url.clone();
-        async move {
-            let response = reqwest::Client::new()
-                .post(&url)
-                .body(text)
-                .send()
-                .await
-                .expect("clickhouse");
-            let ok = response.status().is_success();
-            let body = response.text().await.unwrap_or_default();
-            assert!(ok, "clickhouse: {body}");
-            body
-        }
-    };
-    sql(format!("CREATE DATABASE `{database}`")).await;
-    sql(format!(
+    let database = unique_database("sluice_upgrade");
+    clickhouse_sql(format!("CREATE DATABASE `{database}`")).await;
+    clickhouse_sql(format!(
         "CREATE TABLE `{database}`.logs (tenant_id String, id String, time_ns Int64, \
          received_ns Int64, project Nullable(String), service String, level String, \
          message String, template Nullable(String), fingerprint Nullable(UInt64), \
@@ -231,11 +214,11 @@ async fn clickhouse_upgrades_an_older_table_and_keeps_attributes_as_columns() {
     }])
     .await
     .expect("insert");
-    let found = sql(format!(
+    let found = clickhouse_sql(format!(
         "SELECT id, attribute_values[indexOf(attribute_keys, 'user')] FROM `{database}`.logs \
          WHERE attribute_values[indexOf(attribute_keys, 'http.status')] = '500'"
     ))
     .await;
     assert_eq!(found.trim(), "e1\t[EMAIL]");
-    sql(format!("DROP DATABASE `{database}`")).await;
+    clickhouse_sql(format!("DROP DATABASE `{database}`")).await;
 }

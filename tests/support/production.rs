@@ -25,10 +25,7 @@ pub fn production_config(data: &Path, run: &str) -> Config {
         capacity_events: 200_000,
         ..KafkaConfig::default()
     });
-    config.log_store = LogStoreConfig::Clickhouse {
-        url: service("SLUICE_TEST_CLICKHOUSE_URL"),
-        database: "sluice_e2e".to_owned(),
-    };
+    config.log_store = clickhouse_logs("sluice_e2e");
     config.database = DatabaseConfig::Postgres {
         url: service("SLUICE_TEST_POSTGRES_URL"),
     };
@@ -51,4 +48,33 @@ pub async fn create_tenant(tenant: &str) -> String {
     database.create_tenant(tenant, 0).await.expect("tenant");
     let (_, key) = database.create_key(tenant, "e2e", 0).await.expect("key");
     key
+}
+
+/// A ClickHouse database name of its own, starting with `prefix`, for a
+/// test that changes a table or must not see other runs' rows.
+pub fn unique_database(prefix: &str) -> String {
+    unique_tenant(prefix).replace(['-', '.'], "_")
+}
+
+/// Logs in `database` of the test ClickHouse.
+pub fn clickhouse_logs(database: &str) -> LogStoreConfig {
+    LogStoreConfig::Clickhouse {
+        url: service("SLUICE_TEST_CLICKHOUSE_URL"),
+        database: database.to_owned(),
+    }
+}
+
+/// Run `sql` on the test ClickHouse over HTTP; its answer, or a panic
+/// naming the server's error.
+pub async fn clickhouse_sql(sql: impl Into<String>) -> String {
+    let response = reqwest::Client::new()
+        .post(service("SLUICE_TEST_CLICKHOUSE_URL"))
+        .body(sql.into())
+        .send()
+        .await
+        .expect("clickhouse");
+    let ok = response.status().is_success();
+    let body = response.text().await.unwrap_or_default();
+    assert!(ok, "clickhouse: {body}");
+    body
 }
